@@ -67,7 +67,7 @@ as a Mermaid flowchart; json prints the plan the workflow receives.`,
 					return err
 				}
 			}
-			plan, err := p.Plan(spec.PlanRequest{Pipeline: args[0], Env: f.env, Params: params, Only: f.only,
+			plan, err := p.Plan(spec.PlanRequest{Pipeline: args[0], Env: f.env, Params: params, Only: f.only, Getenv: g.lookupEnv,
 				Run: spec.RunVars{ID: "<run id>", WorkflowID: "<workflow id>", Trigger: "MANUAL", LogicalDate: logical, StartTime: logical}})
 			if err != nil {
 				return err

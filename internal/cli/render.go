@@ -62,14 +62,14 @@ func (p *progress) update(st *run.Status) {
 	}
 }
 
-func (p *progress) final(st *run.Status) {
+func (p *progress) final(st *run.Status, namespace string) {
 	if p.tty && p.lines > 0 {
 		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.lines)
 	} else {
 		p.update(st)
 		fmt.Fprintln(p.w)
 	}
-	printResult(p.w, st)
+	printResult(p.w, st, namespace)
 }
 
 var spin = 0
@@ -81,7 +81,7 @@ func spinner() string {
 
 // printResult prints a finished (or running) run: header, task table,
 // errors, outputs and where to look next.
-func printResult(w io.Writer, st *run.Status) {
+func printResult(w io.Writer, st *run.Status, namespace string) {
 	fmt.Fprintf(w, "%s in %s: %s after %s (logical date %s, %s)\n", st.Pipeline, st.Env, st.Status,
 		st.Duration(time.Now()).Round(10*time.Millisecond), st.LogicalDate.Format(time.DateOnly), st.Trigger)
 	if st.Error != "" {
@@ -99,7 +99,7 @@ func printResult(w io.Writer, st *run.Status) {
 			}
 		}
 	}
-	if ui := uiLink(st); ui != "" {
+	if ui := uiLink(st, namespace); ui != "" {
 		fmt.Fprintf(w, "\nWeb UI: %s\n", ui)
 	}
 	if st.Status == dag.StatusFailed || st.Status == dag.StatusTimedOut {
@@ -158,12 +158,12 @@ func summarize(out map[string]any) string {
 	return s
 }
 
-func uiLink(st *run.Status) string {
+func uiLink(st *run.Status, namespace string) string {
 	base := st.UIURL
 	if base == "" {
 		base = "http://localhost:8233"
 	}
-	return fmt.Sprintf("%s/namespaces/default/workflows/%s/%s", strings.TrimRight(base, "/"), pathEscape(st.WorkflowID), st.RunID)
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s", strings.TrimRight(base, "/"), namespace, pathEscape(st.WorkflowID), st.RunID)
 }
 
 func pathEscape(s string) string {

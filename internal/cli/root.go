@@ -122,6 +122,12 @@ func (g *globals) openStore(ctx context.Context) (*store.Store, error) {
 
 func (g *globals) json() bool { return g.output == "json" }
 
+// lookupEnv adapts the CLI's environment for ${env:VAR} when planning.
+func (g *globals) lookupEnv(k string) (string, bool) {
+	v := g.getenv(k)
+	return v, v != ""
+}
+
 // quietLogger drops the SDK's client logs: the CLI reports errors itself.
 type quietLogger struct{}
 

@@ -52,7 +52,7 @@ TIMEDOUT or CANCELED.`,
 			}
 			// Validate locally for precise errors before starting anything.
 			if p, err := g.loadProject(); err == nil {
-				plan, err := p.Plan(spec.PlanRequest{Pipeline: in.Pipeline, Env: in.Env, Params: params, Only: in.Only,
+				plan, err := p.Plan(spec.PlanRequest{Pipeline: in.Pipeline, Env: in.Env, Params: params, Only: in.Only, Getenv: g.lookupEnv,
 					Run: spec.RunVars{Trigger: string(in.Trigger), LogicalDate: logical, StartTime: started}})
 				if err != nil {
 					return err
@@ -162,7 +162,7 @@ func watch(ctx context.Context, g *globals, c client.Client, id, runID string) e
 					return err
 				}
 			} else {
-				p.final(st)
+				p.final(st, g.namespace)
 			}
 			return exitFor(st.Status)
 		case <-ctx.Done():

@@ -35,7 +35,7 @@ it ends, with the same exit codes as sluice run --wait.`,
 					if g.json() {
 						return writeJSON(g.stdout, st)
 					}
-					printResult(g.stdout, st)
+					printResult(g.stdout, st, g.namespace)
 					return nil
 				}
 				var nf *serviceerror.NotFound
@@ -61,7 +61,7 @@ it ends, with the same exit codes as sluice run --wait.`,
 			if g.json() {
 				return writeJSON(g.stdout, st)
 			}
-			printResult(g.stdout, st)
+			printResult(g.stdout, st, g.namespace)
 			return nil
 		},
 	}

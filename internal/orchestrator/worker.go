@@ -32,6 +32,8 @@ type Dependencies struct {
 	Store  *store.Store
 	Pools  *wh.Pools
 	Logger *slog.Logger
+	// Getenv resolves ${env:VAR} when planning (default os.LookupEnv).
+	Getenv func(string) (string, bool)
 }
 
 // NewDependencies opens the history store (migrating it) and the warehouse pools.
@@ -55,7 +57,7 @@ func Register(w worker.Registry, queue string, d *Dependencies) {
 	runner := &task.Runner{Secrets: &secret.Store{Dir: d.Config.SecretsDir}}
 	if queue == spec.QueueDefault {
 		w.RegisterWorkflowWithOptions(workflows.RunPipeline, workflow.RegisterOptions{Name: "RunPipeline"})
-		w.RegisterActivity(&plan.Activities{ProjectDir: d.Config.ProjectDir})
+		w.RegisterActivity(&plan.Activities{ProjectDir: d.Config.ProjectDir, Getenv: d.Getenv})
 		w.RegisterActivity(&history.Activities{Store: d.Store})
 	}
 	// Task activities are registered on every queue: the plan decides where

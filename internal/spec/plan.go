@@ -201,15 +201,11 @@ func (p *Project) Plan(req PlanRequest) (*Plan, error) {
 		}
 		params[k] = v
 	}
-	if target.Catalog == "" {
-		if c, ok := params["catalog"]; ok {
-			target.Catalog = formatValue(c)
-		}
-	}
 	run := req.Run
 	run.Pipeline, run.Env = pl.Name, envName
-	envFields := EnvFields(envName, env, params)
-	envFields["catalog"] = target.Catalog
+	// Parameters may use ${env:VAR}, ${run.*} and the environment's own
+	// fields; the catalog then comes from the resolved params.
+	envFields := EnvFields(envName, env, nil)
 	envFields["volume"] = target.Volume
 	scope := Scope{Run: &run, Env: envFields, Getenv: req.Getenv}
 	for _, k := range sortedKeys(params) {
@@ -219,6 +215,12 @@ func (p *Project) Plan(req PlanRequest) (*Plan, error) {
 		}
 		params[k] = v
 	}
+	if target.Catalog == "" {
+		if c, ok := params["catalog"]; ok {
+			target.Catalog = formatValue(c)
+		}
+	}
+	envFields["catalog"] = target.Catalog
 	scope.Params = params
 
 	plan := &Plan{

@@ -194,4 +194,3 @@ func waitForTask(t *testing.T, sb *sandbox, id, task string, state dag.State) {
 	}
 	t.Fatalf("task %s of %s never reached %s", task, id, state)
 }
-

@@ -67,7 +67,9 @@ func ParseRunIf(s string) (RunIf, error) {
 
 // Decide says what happens to a task once all its upstream tasks are in a
 // terminal state: run it, or give it a final state without running.
-// A task with no upstream always runs.
+// A task with no upstream always runs. As in Databricks Jobs, a task whose
+// upstream tasks were all SKIPPED is SKIPPED too, whatever its run_if
+// (NONE_FAILED also needs at least one upstream task that ran).
 func Decide(runIf RunIf, upstream []State) (run bool, final State) {
 	if len(upstream) == 0 {
 		return true, ""
@@ -84,6 +86,9 @@ func Decide(runIf RunIf, upstream []State) (run bool, final State) {
 		}
 	}
 	n := len(upstream)
+	if skipped == n {
+		return false, Skipped
+	}
 	switch runIf {
 	case AtLeastOneSuccess:
 		if succeeded > 0 {

@@ -71,9 +71,10 @@ func quartzToFive(f []string) ([]string, error) {
 		return nil, fmt.Errorf("year field %q is not supported", f[6])
 	}
 	minute, hour, dom, month, dow := f[1], f[2], f[3], f[4], f[5]
-	for _, x := range []string{dom, dow} {
-		if strings.ContainsAny(x, "LW#") {
-			return nil, fmt.Errorf("%q (L, W and # modifiers) is not supported", x)
+	// W is a day-of-month modifier only: day-of-week names (WED) contain it.
+	for _, x := range []struct{ field, mods string }{{dom, "LW#"}, {dow, "L#"}} {
+		if strings.ContainsAny(strings.ToUpper(x.field), x.mods) {
+			return nil, fmt.Errorf("%q (L, W and # modifiers) is not supported", x.field)
 		}
 	}
 	if dom == "?" {
@@ -143,17 +144,18 @@ func (c Cron) Prev(t time.Time, loc *time.Location) time.Time {
 	if loc == nil {
 		loc = time.UTC
 	}
-	// step back in growing windows until an activation is found
-	for win := time.Hour; win <= 366*24*time.Hour; win *= 2 {
+	// step back in growing windows until an activation is found; the last
+	// window is a full year (doubling from 1h alone stops at 341 days)
+	const year = 366 * 24 * time.Hour
+	for win := time.Hour; ; win = min(2*win, year) {
 		var last time.Time
 		for x := sched.Next(t.Add(-win).In(loc)); !x.After(t); x = sched.Next(x) {
 			last = x
 		}
-		if !last.IsZero() {
+		if !last.IsZero() || win == year {
 			return last
 		}
 	}
-	return time.Time{}
 }
 
 func (c Cron) String() string { return c.Expr }

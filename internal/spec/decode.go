@@ -22,9 +22,10 @@ type decoder struct {
 	file  string
 	diags *Diagnostics
 	pos   map[string]Pos
-	// lenient skips type checks for strings that hold a reference resolved
-	// later (`${tasks...}`, `${secret:...}`), so `min: "${tasks.a.output.n}"`
-	// validates against an integer field.
+	// lenient skips type checks for strings that are exactly one reference
+	// (`${params.n}`, `${tasks...}`, `${secret:...}`): their type is known
+	// only once resolved, so `orders: "${params.orders}"` validates against
+	// an integer field. Planning decodes the resolved config again.
 	lenient bool
 }
 
@@ -58,7 +59,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			if n.ShortTag() == "!!null" {
 				return
 			}
-			if d.lenient && isDeferredRef(n.Value) {
+			if d.lenient && isWholeRef(n.Value) {
 				return
 			}
 			if err := pv.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
@@ -80,8 +81,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 
 	switch v.Kind() {
 	case reflect.Interface:
-		v.Set(reflect.ValueOf(genericValue(n)))
-		if v.IsNil() {
+		// null decodes to nil; reflect.ValueOf(nil) cannot be Set.
+		if gv := genericValue(n); gv != nil {
+			v.Set(reflect.ValueOf(gv))
+		} else {
 			v.SetZero()
 		}
 	case reflect.Pointer:
@@ -168,7 +171,7 @@ func (d *decoder) scalar(n *yaml.Node, path, want string) bool {
 	if isNull(n) {
 		return false
 	}
-	if d.lenient && isDeferredRef(n.Value) {
+	if d.lenient && isWholeRef(n.Value) {
 		return false
 	}
 	return true

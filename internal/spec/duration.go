@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +38,12 @@ func ParseDuration(s string) (Duration, error) {
 	}
 	if strings.HasSuffix(s, "d") && !strings.ContainsAny(strings.TrimSuffix(s, "d"), "hmsuµn") {
 		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
-		if err == nil && n >= 0 {
+		// beyond ~106751 days the conversion overflows to a negative duration
+		if err == nil && n >= 0 && n*float64(24*time.Hour) < float64(math.MaxInt64) {
 			return Duration(time.Duration(n * float64(24*time.Hour))), nil
+		}
+		if err == nil && n > 0 {
+			return 0, hinted{fmt.Sprintf("%q is too long", s), "durations must be under 106751d"}
 		}
 	}
 	td, err := time.ParseDuration(s)

@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,6 +153,12 @@ func Refs(s string) ([]Ref, error) {
 	return out, nil
 }
 
+// isWholeRef reports whether s is exactly one reference, of any namespace.
+func isWholeRef(s string) bool {
+	segs, err := parseTemplate(s)
+	return err == nil && len(segs) == 1 && segs[0].ref != nil
+}
+
 // isDeferredRef reports whether s is exactly one reference resolved after
 // planning (an upstream output or a secret), whose type is unknown until then.
 func isDeferredRef(s string) bool {
@@ -208,6 +215,9 @@ var LogicalDateFormats = map[string]func(time.Time) any{
 var RunFields = []string{"id", "workflow_id", "pipeline", "env", "trigger", "logical_date", "start_time"}
 
 func (rv *RunVars) lookup(path []string) (any, error) {
+	if len(path) > 1 && path[0] != "logical_date" && slices.Contains(RunFields, path[0]) {
+		return nil, hinted{fmt.Sprintf("run field %q has no field %q", path[0], strings.Join(path[1:], ".")), "write ${run." + path[0] + "}"}
+	}
 	switch path[0] {
 	case "id":
 		return rv.ID, nil

@@ -122,8 +122,15 @@ func parseYAML(file string, data []byte, diags *Diagnostics) *yaml.Node {
 		return nil
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	switch err := dec.Decode(&extra); {
+	case err == nil:
 		diags.add(Pos{File: file, Line: extra.Line, Col: extra.Column}, "", "remove the --- separator: one document per file", "more than one YAML document")
+	case !errors.Is(err, io.EOF):
+		// a broken second document is still a second document
+		diags.add(yamlErrorPos(file, err), "", "remove the --- separator: one document per file", "more than one YAML document (the next one is invalid: %s)", trimYAMLError(err))
+	}
+	if !checkAliases(file, &doc, diags) {
+		return nil
 	}
 	root := resolveNode(&doc)
 	if root == nil {
@@ -135,6 +142,51 @@ func parseYAML(file string, data []byte, diags *Diagnostics) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// maxExpandedNodes bounds how many values a file may hold once its aliases
+// are expanded: decoding follows aliases, so nested ones ("billion laughs")
+// would otherwise take exponential time and memory.
+const maxExpandedNodes = 100_000
+
+// checkAliases rejects an alias used inside its own anchor's value (decoding
+// it would recurse forever) and aliases that expand past maxExpandedNodes.
+// yaml.v3 checks both only when decoding into Go values, not into nodes.
+func checkAliases(file string, doc *yaml.Node, diags *Diagnostics) bool {
+	size := map[*yaml.Node]int{}
+	open := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node) (int, bool)
+	walk = func(n *yaml.Node) (int, bool) {
+		if s, ok := size[n]; ok {
+			return s, true
+		}
+		kids := n.Content
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			if open[n.Alias] {
+				diags.add(Pos{File: file, Line: n.Line, Col: n.Column}, "", "an anchor cannot be used inside its own value", "alias *%s refers to a value that contains it", n.Value)
+				return 0, false
+			}
+			kids = []*yaml.Node{n.Alias}
+		}
+		open[n] = true
+		total := 1
+		for _, c := range kids {
+			s, ok := walk(c)
+			if !ok {
+				return 0, false
+			}
+			total = min(total+s, maxExpandedNodes+1)
+		}
+		delete(open, n)
+		size[n] = total
+		return total, true
+	}
+	total, ok := walk(doc)
+	if ok && total > maxExpandedNodes {
+		diags.add(Pos{File: file, Line: 1, Col: 1}, "", "use fewer nested aliases", "aliases expand to more than %d values", maxExpandedNodes)
+		return false
+	}
+	return ok
 }
 
 // posOf returns the position of a path in sluice.yaml.

@@ -69,6 +69,8 @@ func TestRunEndToEnd(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "smoke in local: SUCCESS")
 
+	checkReplay(t, sb, id, "smoke_success")
+
 	// A second run for the same date is allowed once the first has ended.
 	code, out = sb.sluice("run", "smoke", "--date", "2026-11-22", "--wait")
 	require.Equal(t, 0, code, out)
@@ -100,6 +102,7 @@ func TestFailedRunReportsWhereAndWhy(t *testing.T) {
 	list, err := sb.temporal("workflow", "list", "-q", `SluiceStatus="FAILED" AND SluiceFailedTasks="bad"`)
 	require.NoError(t, err, list)
 	require.Contains(t, list, id)
+	checkReplay(t, sb, id, "broken_failed")
 	show, err := sb.temporal("workflow", "describe", "--workflow-id", id)
 	require.NoError(t, err, show)
 	require.Contains(t, show, `broken FAILED: bad FAILED (SQLError: statements[1]:1: syntax error at or near "SELEKT" (SQLSTATE 42601)); after UPSTREAM_FAILED`)
@@ -126,6 +129,7 @@ func TestCancelRun(t *testing.T) {
 	require.Equal(t, dag.Success, st.Task("first").State)
 	require.Equal(t, dag.Canceled, st.Task("slow").State)
 	require.Equal(t, dag.Canceled, st.Task("last").State)
+	checkReplay(t, sb, id, "crash_canceled")
 	// The canceled task's transaction was rolled back.
 	require.Equal(t, [][]any{{"first"}}, sb.query("SELECT task FROM task_log ORDER BY task"))
 }

@@ -212,6 +212,11 @@ func (r *pipelineRun) run(ctx workflow.Context) (*run.Status, error) {
 			break
 		}
 		r.sel.Select(ctx)
+		// Take every completion that is already in before publishing
+		// progress: one history write per batch, not per task.
+		for r.sel.HasPending() {
+			r.sel.Select(ctx)
+		}
 		r.flush(ctx)
 	}
 	cancelTimer()

@@ -6,7 +6,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sluicedata/sluice/activities/builtin"
+	"github.com/sluicedata/sluice/activities/datagen"
+	"github.com/sluicedata/sluice/activities/dlt"
 	"github.com/sluicedata/sluice/activities/notify"
+	"github.com/sluicedata/sluice/activities/quality"
 	"github.com/sluicedata/sluice/activities/warehouse"
 	"github.com/sluicedata/sluice/internal/spec"
 	"github.com/sluicedata/sluice/internal/task"
@@ -16,6 +19,9 @@ var (
 	builtinActs   *builtin.Activities
 	warehouseActs *warehouse.Activities
 	notifyActs    *notify.Activities
+	datagenActs   *datagen.Activities
+	dltActs       *dlt.Activities
+	qualityActs   *quality.Activities
 )
 
 // execute starts one attempt of a task: it decodes the task's config (its
@@ -35,6 +41,24 @@ func (r *pipelineRun) execute(ctx workflow.Context, t *taskRun, meta task.Meta, 
 			return nil, err
 		}
 		return workflow.ExecuteActivity(ctx, warehouseActs.RunSQL, warehouse.SQLInput{Meta: meta, Config: c}), nil
+	case "generate_data":
+		c, err := decode[spec.GenerateDataConfig](with)
+		if err != nil {
+			return nil, err
+		}
+		return workflow.ExecuteActivity(ctx, datagenActs.Generate, datagen.GenerateInput{Meta: meta, Config: c}), nil
+	case "dlt_pipeline":
+		c, err := decode[spec.DLTPipelineConfig](with)
+		if err != nil {
+			return nil, err
+		}
+		return workflow.ExecuteActivity(ctx, dltActs.RunUpdate, dlt.UpdateInput{Meta: meta, Config: c}), nil
+	case "quality_checks":
+		c, err := decode[spec.QualityChecksConfig](with)
+		if err != nil {
+			return nil, err
+		}
+		return workflow.ExecuteActivity(ctx, qualityActs.RunChecks, quality.ChecksInput{Meta: meta, Config: c}), nil
 	case "notify":
 		c, err := decode[spec.NotifyConfig](with)
 		if err != nil {

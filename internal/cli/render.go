@@ -90,6 +90,7 @@ func printResult(w io.Writer, st *run.Status, namespace string) {
 	if len(st.Tasks) > 0 {
 		fmt.Fprintln(w)
 		writeTaskTable(w, st, true)
+		printSections(w, st)
 	}
 	for _, t := range st.Tasks {
 		if t.Error != nil && t.State.Failure() && t.State != dag.UpstreamFailed {
@@ -126,7 +127,7 @@ func writeTaskTable(w io.Writer, st *run.Status, outputs bool) {
 		}
 		extra := t.Waiting
 		if outputs {
-			extra = summarize(t.Output)
+			extra = taskSummary(t)
 		} else if extra == "" && t.Error != nil && t.State.Terminal() {
 			extra = firstLine(t.Error.String())
 		}

@@ -14,9 +14,12 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sluicedata/sluice/activities/builtin"
+	"github.com/sluicedata/sluice/activities/datagen"
+	"github.com/sluicedata/sluice/activities/dlt"
 	"github.com/sluicedata/sluice/activities/history"
 	"github.com/sluicedata/sluice/activities/notify"
 	"github.com/sluicedata/sluice/activities/plan"
+	"github.com/sluicedata/sluice/activities/quality"
 	"github.com/sluicedata/sluice/activities/warehouse"
 	"github.com/sluicedata/sluice/internal/secret"
 	"github.com/sluicedata/sluice/internal/spec"
@@ -66,6 +69,9 @@ func Register(w worker.Registry, queue string, d *Dependencies) {
 	w.RegisterActivity(&builtin.Activities{Runner: runner})
 	w.RegisterActivity(&warehouse.Activities{Runner: runner, Pools: d.Pools})
 	w.RegisterActivity(&notify.Activities{Runner: runner, Logger: d.Logger})
+	w.RegisterActivity(&datagen.Activities{Runner: runner})
+	w.RegisterActivity(&dlt.Activities{Runner: runner, Pools: d.Pools})
+	w.RegisterActivity(&quality.Activities{Runner: runner, Pools: d.Pools})
 }
 
 // Run serves the configured task queues until ctx ends, then stops the

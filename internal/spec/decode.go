@@ -68,6 +68,18 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		if pv.Type().Implements(jsonUnmarshalerType) && v.Kind() != reflect.Interface {
+			if d.lenient && n.Kind == yaml.ScalarNode && isDeferredRef(n.Value) {
+				// A value known only at run time: stand in a placeholder of
+				// whatever shape the type accepts, so rules such as "set min
+				// or max" see the field as set.
+				u := pv.Interface().(json.Unmarshaler)
+				for _, placeholder := range []string{"0", `""`, "[]", "{}"} {
+					if u.UnmarshalJSON([]byte(placeholder)) == nil {
+						break
+					}
+				}
+				return
+			}
 			raw, err := json.Marshal(genericValue(n))
 			if err == nil {
 				err = pv.Interface().(json.Unmarshaler).UnmarshalJSON(raw)
@@ -128,7 +140,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 		if err != nil || v.OverflowInt(i) {
-			if f, ferr := strconv.ParseFloat(n.Value, 64); ferr == nil && f == math.Trunc(f) && !v.OverflowInt(int64(f)) {
+			// whole floats (1e3, and JSON numbers re-encoded) are integers too;
+			// int64(f) is undefined outside int64's range, so check it first
+			if f, ferr := strconv.ParseFloat(n.Value, 64); ferr == nil && f == math.Trunc(f) &&
+				f >= math.MinInt64 && f < math.MaxInt64 && !v.OverflowInt(int64(f)) {
 				v.SetInt(int64(f))
 				return
 			}

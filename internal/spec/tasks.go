@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/sluicedata/sluice/internal/quality"
 )
 
 // Task queues (DESIGN section 3).
@@ -166,9 +168,18 @@ type DLTPipelineConfig struct {
 
 // QualityChecksConfig configures a quality_checks task.
 type QualityChecksConfig struct {
-	Checks     []map[string]any `json:"checks" jsonschema:"description=Declarative checks (see README)"`
-	Catalog    string           `json:"catalog,omitempty"`
-	SampleRows int              `json:"sample_rows,omitempty" jsonschema:"description=Offending rows kept per check (default 5)"`
+	Checks     []quality.Spec `json:"checks" jsonschema:"description=Declarative checks: not_null\\, unique\\, accepted_values\\, row_count\\, freshness\\, relationships\\, expression\\, sql"`
+	Catalog    string         `json:"catalog,omitempty" jsonschema:"description=Catalog to check (default params.catalog)"`
+	SampleRows int            `json:"sample_rows,omitempty" jsonschema:"description=Offending rows kept per check (default 5)"`
+}
+
+// Validate implements validator.
+func (c QualityChecksConfig) Validate() error {
+	if len(c.Checks) == 0 {
+		return hinted{"quality_checks task has no checks", "list checks: [{table: silver.orders, not_null: [order_id]}]"}
+	}
+	_, err := quality.Expand(c.Checks)
+	return err
 }
 
 // DbtConfig configures a dbt task.

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sluicedata/sluice/internal/dag"
+	"github.com/sluicedata/sluice/internal/quality"
 )
 
 var (
@@ -198,9 +200,13 @@ func (p *Project) checkNotify(n *Notify, path string, posOf func(string) Pos, di
 func (p *Project) validatePipeline(pf *PipelineFile, envName string, diags *Diagnostics) {
 	pl, _, pos, root, d := pf.effective(envName)
 	*diags = append(*diags, d...)
+	// at falls back to the closest enclosing value with a position: values
+	// inside with: and missing fields have none of their own.
 	at := func(path string) Pos {
-		if ps, ok := pos[path]; ok {
-			return ps
+		for f := path; f != ""; f = parentPath(f) {
+			if ps, ok := pos[f]; ok {
+				return ps
+			}
 		}
 		return Pos{File: pf.File}
 	}
@@ -236,7 +242,8 @@ func (p *Project) validatePipeline(pf *PipelineFile, envName string, diags *Diag
 		}
 	}
 	if s := pl.Schedule; s != nil {
-		if s.Cron.Expr == "" {
+		// a cron that is written but invalid was reported when decoding
+		if _, written := pos["schedule.cron"]; s.Cron.Expr == "" && !written {
 			diags.add(at("schedule"), "schedule.cron", `add cron: "0 6 * * *"`, "schedule without cron")
 		}
 		if s.Timezone != "" {
@@ -281,9 +288,12 @@ func (p *Project) validatePipeline(pf *PipelineFile, envName string, diags *Diag
 		keyIndex[t.Key] = i
 		keys = append(keys, t.Key)
 	}
+	// A dependency on itself is reported below; leaving it out here keeps it
+	// from being reported a second time as a cycle.
 	nodes := make([]dag.Node, 0, len(pl.Tasks))
 	for _, t := range pl.Tasks {
-		nodes = append(nodes, dag.Node{Key: t.Key, DependsOn: t.DependsOn})
+		deps := slices.DeleteFunc(slices.Clone(t.DependsOn), func(d string) bool { return d == t.Key })
+		nodes = append(nodes, dag.Node{Key: t.Key, DependsOn: deps})
 	}
 	for i, t := range pl.Tasks {
 		path := fmt.Sprintf("tasks[%d]", i)
@@ -365,10 +375,27 @@ func (p *Project) checkWith(pf *PipelineFile, root *yaml.Node, i int, t Task, tt
 		d := newDecoder(pf.File, diags)
 		d.lenient = true
 		d.decode(n, reflect.ValueOf(cfg).Elem(), path)
+		// the typed decode knows positions inside with: (list items too)
+		outer := at
+		at = func(f string) Pos {
+			if ps, ok := d.pos[f]; ok {
+				return ps
+			}
+			return outer(f)
+		}
 	}
 	if v, ok := cfg.(validator); ok {
 		if err := v.Validate(); err != nil {
-			diags.add(at(path), path, hintFor(err), "%s", errText(err))
+			var fes quality.FieldErrors
+			if errors.As(err, &fes) {
+				// point at the check's field, or the nearest enclosing one
+				for _, fe := range fes {
+					f := path + "." + fe.Path()
+					diags.add(nearestPos(at, f), f, "", "%s", fe.Message)
+				}
+			} else {
+				diags.add(at(path), path, hintFor(err), "%s", errText(err))
+			}
 		}
 	}
 	switch c := cfg.(type) {
@@ -477,6 +504,31 @@ func EnvFields(name string, e Environment, params map[string]any) map[string]any
 		}
 	}
 	return f
+}
+
+// parentPath returns the path of the value enclosing path's value:
+// "tasks[1].with.files[0]" -> "tasks[1].with.files" -> "tasks[1].with".
+func parentPath(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// nearestPos returns the position of path, or of its closest parent that
+// has one (at returns a position without a line for unknown paths).
+func nearestPos(at func(string) Pos, path string) Pos {
+	for p := path; ; {
+		if ps := at(p); ps.Line > 0 {
+			return ps
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			return at(path)
+		}
+		p = p[:i]
+	}
 }
 
 // nodeAt follows keys (string) and indexes (int) from a node.

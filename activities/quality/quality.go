@@ -105,4 +105,3 @@ func Evaluate(r quality.Report) (ChecksResult, error) {
 	}
 	return out, task.Permanent(ErrChecksFailed, "%s", msg).WithDetail(strings.Join(append(bad, out.Warnings...), "\n"))
 }
-

@@ -29,7 +29,11 @@ func (pf *PipelineFile) effective(env string) (*Pipeline, *PipelineOverlay, map[
 	ov := pf.Spec.Environments[env]
 	merged := mergeNode(withoutKey(pf.root, "environments"), overlayNode, "environments."+env, pf.File, &diags)
 	var out Pipeline
-	d := newDecoder(pf.File, &diags)
+	// ParsePipeline already reported every problem of the file and of the
+	// overlay; decoding their merge again would only repeat them under other
+	// field names (`retries` and `environments.prod.retries`).
+	var again Diagnostics
+	d := newDecoder(pf.File, &again)
 	d.decode(merged, reflect.ValueOf(&out).Elem(), "")
 	return &out, &ov, d.pos, merged, diags
 }

@@ -16,6 +16,7 @@ WORKFLOWCHECK    ?= $(TOOLS_DIR)/workflowcheck-v0.3.0/workflowcheck
 PROJECT        ?= examples/olist
 DEMO_PIPELINE  ?= olist_daily
 DEMO_ENV       ?= local
+ORDERS         ?= 50000
 TEMPORAL_PORT  ?= 7233
 UI_PORT        ?= 8233
 RUN_DIR        := .run
@@ -70,9 +71,8 @@ worker: build postgres dev-server ## (re)start a worker on $(PROJECT) in the bac
 	@scripts/start-worker $(PROJECT)
 
 .PHONY: demo
-demo: worker ## run the main job (olist_daily on the local engine) end to end, with progress and results
-	@echo ">> running $(DEMO_PIPELINE) on $(DEMO_ENV)$(if $(ORDERS), with $(ORDERS) orders,)"
-	@$(BIN)/sluice --project $(PROJECT) run $(DEMO_PIPELINE) --env $(DEMO_ENV) $(if $(ORDERS),--param orders=$(ORDERS),) --wait
+demo: worker ## run the main job (olist_daily, local engine) end to end on an empty lakehouse; ORDERS=N scales it, KEEP=1 keeps earlier data
+	@PROJECT=$(PROJECT) DEMO_PIPELINE=$(DEMO_PIPELINE) DEMO_ENV=$(DEMO_ENV) ORDERS=$(ORDERS) scripts/demo
 	@echo ""
 	@echo "Web UI: http://localhost:$(UI_PORT)/namespaces/default/workflows?query=SluicePipeline%3D%22$(DEMO_PIPELINE)%22"
 	@echo "Stop the worker and the dev server with: make stop"

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sluicedata/sluice/internal/dag"
@@ -173,6 +175,7 @@ func watch(ctx context.Context, g *globals, c client.Client, id, runID string) e
 				continue
 			}
 			if st, err := queryStatus(ctx, c, id, runID); err == nil {
+				addHeartbeatProgress(ctx, c, id, runID, st)
 				p.update(st)
 			}
 		}
@@ -200,6 +203,31 @@ func result(ctx context.Context, c client.Client, id, runID string) (*run.Status
 		}
 	}
 	return nil, fmt.Errorf("run %s: %w", id, err)
+}
+
+// addHeartbeatProgress shows what running tasks last reported (rows loaded,
+// SQL step, dbt nodes) in their Waiting note, from the pending activities'
+// heartbeat details.
+func addHeartbeatProgress(ctx context.Context, c client.Client, id, runID string, st *run.Status) {
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	desc, err := c.DescribeWorkflowExecution(dctx, id, runID)
+	if err != nil {
+		return
+	}
+	for _, pa := range desc.GetPendingActivities() {
+		key, _, _ := strings.Cut(pa.GetActivityId(), "#")
+		t := st.Task(key)
+		if t == nil || t.Waiting != "" || pa.GetHeartbeatDetails() == nil {
+			continue
+		}
+		var hb struct {
+			Progress string `json:"progress"`
+		}
+		if err := converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &hb); err == nil && hb.Progress != "" {
+			t.Waiting = hb.Progress
+		}
+	}
 }
 
 func queryStatus(ctx context.Context, c client.Client, id, runID string) (*run.Status, error) {

@@ -262,4 +262,3 @@ func malformedLines(t *testing.T, manifest, table string) map[int64]bool {
 	}
 	return out
 }
-

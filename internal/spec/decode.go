@@ -68,7 +68,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		if pv.Type().Implements(jsonUnmarshalerType) && v.Kind() != reflect.Interface {
-			if d.lenient && n.Kind == yaml.ScalarNode && isDeferredRef(n.Value) {
+			if d.lenient && n.Kind == yaml.ScalarNode && isWholeRef(n.Value) {
 				// A value known only at run time: stand in a placeholder of
 				// whatever shape the type accepts, so rules such as "set min
 				// or max" see the field as set.

@@ -34,3 +34,22 @@ func TestDuration(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+func TestDurationLimits(t *testing.T) {
+	t.Parallel()
+	d, err := ParseDuration("106751d")
+	require.NoError(t, err)
+	require.Equal(t, 106751*24*time.Hour, d.D())
+	for in, want := range map[string]string{
+		"106752d":  `"106752d" is too long`,
+		"1e300d":   `"1e300d" is too long`,
+		"-1d":      `"-1d" is not a duration`,
+		"NaNd":     `"NaNd" is not a duration`,
+		"Infd":     `"Infd" is not a duration`,
+		"1d2h":     `"1d2h" is not a duration`,
+		"3000000h": `"3000000h" is not a duration`,
+	} {
+		_, err := ParseDuration(in)
+		require.EqualError(t, err, want, in)
+	}
+}

@@ -520,6 +520,10 @@ func (p *Project) hashPlan(plan *Plan) (string, error) {
 	}
 	sort.Strings(files)
 	for _, f := range slices.Compact(files) {
+		if !filepath.IsLocal(f) {
+			// a parameter can name the file; never read outside the project
+			return "", fmt.Errorf("SQL file %s is outside the project folder", f)
+		}
 		data, err := os.ReadFile(filepath.Join(p.Dir, f))
 		if err != nil {
 			return "", fmt.Errorf("reading %s: %w", f, err)

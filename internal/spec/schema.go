@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/invopop/jsonschema"
 )
@@ -41,7 +42,9 @@ func Schema(kind string) ([]byte, error) {
 		for _, tt := range TaskTypes {
 			names = append(names, tt.Name)
 			cs := r.Reflect(tt.Config)
+			allowRefs(cs, cs.Definitions)
 			for k, v := range cs.Definitions {
+				allowRefs(v, cs.Definitions)
 				s.Definitions[k] = v
 			}
 			cs.Definitions = nil
@@ -70,4 +73,46 @@ func Schema(kind string) ([]byte, error) {
 		return nil, fmt.Errorf("unknown schema %q: use project or pipeline", kind)
 	}
 	return json.MarshalIndent(s, "", "  ")
+}
+
+// refString is a whole-string reference such as "${params.orders}".
+// Validation accepts one in any scalar with: field, whose type is only known
+// once the reference is resolved, so the schema must too.
+var refString = &jsonschema.Schema{Type: "string", Pattern: `^\$\{[^}]+\}$`}
+
+// allowRefs lets every scalar property of s (numbers, booleans, durations,
+// row counts) also be a whole-string reference.
+func allowRefs(s *jsonschema.Schema, defs jsonschema.Definitions) {
+	if s == nil || s.Properties == nil {
+		return
+	}
+	for pair := s.Properties.Oldest(); pair != nil; pair = pair.Next() {
+		if scalarSchema(pair.Value, defs) {
+			pair.Value = &jsonschema.Schema{Description: pair.Value.Description, AnyOf: []*jsonschema.Schema{pair.Value, refString}}
+		}
+	}
+}
+
+// scalarSchema reports whether a reference could stand for a value of s:
+// numbers, booleans and constrained strings (durations), directly, through
+// a definition or as every branch of a oneOf.
+func scalarSchema(s *jsonschema.Schema, defs jsonschema.Definitions) bool {
+	if d, ok := defs[strings.TrimPrefix(s.Ref, "#/$defs/")]; ok && s.Ref != "" {
+		s = d
+	}
+	switch s.Type {
+	case "integer", "number", "boolean":
+		return true
+	case "string":
+		return s.Pattern != ""
+	}
+	if len(s.OneOf) == 0 {
+		return false
+	}
+	for _, b := range s.OneOf {
+		if !scalarSchema(b, defs) {
+			return false
+		}
+	}
+	return true
 }

@@ -440,8 +440,13 @@ func (p *Project) checkWith(pf *PipelineFile, root *yaml.Node, i int, t Task, tt
 			if isDeferredRef(f) || strings.Contains(f, "${") {
 				continue
 			}
+			fp := fmt.Sprintf("%s.files[%d]", path, j)
+			if !filepath.IsLocal(f) {
+				// the worker reads and runs it: nothing outside the project
+				diags.add(at(fp), fp, "paths are relative to the project folder", "SQL file %s is outside the project folder", f)
+				continue
+			}
 			if _, err := os.Stat(filepath.Join(p.Dir, f)); err != nil {
-				fp := fmt.Sprintf("%s.files[%d]", path, j)
 				diags.add(at(fp), fp, "paths are relative to the project folder", "SQL file %s not found", f)
 			}
 		}

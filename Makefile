@@ -109,8 +109,15 @@ fuzz: ## fuzz the pipeline parser for 60s
 	go test ./internal/spec -run '^$$' -fuzz FuzzParsePipeline -fuzztime 60s
 
 .PHONY: bench
-bench: postgres $(TEMPORAL) build ## benchmarks with ratios against their baselines (see README)
-	go test ./bench -run '^$$' -bench . -benchtime 1x -timeout 60m -v
+bench: postgres $(TEMPORAL) ## benchmarks, each printed side by side with its baseline and the ratio (see README)
+	@echo ">> orchestration overhead (200-task chain and fan-out vs a minimal workflow) and olist_daily vs psql"
+	go test ./bench -run '^$$' -bench . -benchtime 1x -timeout 60m
+	@echo ">> data generation at 1M orders"
+	go test ./internal/datagen -run '^$$' -bench 'Generate/1M' -benchtime 1x -benchmem
+	@echo ">> ingestion vs psql \copy of the same files into the same tables"
+	go test ./internal/lakehouse -run '^$$' -bench 'Ingest$$' -benchtime 3x
+	@echo ">> dbt manifest parsing (largest manifest in ../shared/testdata)"
+	go test ./internal/dbt -run '^$$' -bench ParseManifest -benchmem
 
 .PHONY: clean
 clean: stop ## remove build output and local run state

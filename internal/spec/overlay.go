@@ -86,7 +86,12 @@ func mergeNode(base, over *yaml.Node, path, file string, diags *Diagnostics) *ya
 			continue
 		}
 		bv := resolveNode(out.Content[idx+1])
+		ov := resolveNode(v)
 		switch {
+		case ov != nil && (ov.Kind == yaml.MappingNode || ov.Kind == yaml.SequenceNode) && len(ov.Content) == 0:
+			// An empty mapping or list clears the field (notify: {} = no
+			// notifications here); merging it would change nothing.
+			out.Content[idx+1] = v
 		case k.Value == "tasks" && path != "" && bv != nil && bv.Kind == yaml.SequenceNode:
 			out.Content[idx+1] = mergeTasks(bv, resolveNode(v), joinPath(path, "tasks"), file, diags)
 		case bv != nil && bv.Kind == yaml.MappingNode && resolveNode(v) != nil && resolveNode(v).Kind == yaml.MappingNode:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -199,7 +200,10 @@ func (p *Project) Plan(req PlanRequest) (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parameter %s: %w", k, err)
 		}
-		params[k] = v
+		// Whoever starts a run must not read the worker's secrets or
+		// environment through it: `${secret:X}` and `${env:X}` in a run-time
+		// value stay literal text (run facts such as ${run.logical_date} work).
+		params[k] = escapeRefs(v)
 	}
 	run := req.Run
 	run.Pipeline, run.Env = pl.Name, envName
@@ -491,7 +495,9 @@ func TaskRefs(v any) []string {
 // plus the content of every project file tasks read (SQL, local pipelines).
 func (p *Project) hashPlan(plan *Plan) (string, error) {
 	h := sha256.New()
-	b, err := json.Marshal(plan)
+	hashed := *plan
+	hashed.Target.ProjectDir, hashed.Target.Volume, hashed.Warnings = "", "", nil // where the project lives is not what it does
+	b, err := json.Marshal(hashed)
 	if err != nil {
 		return "", fmt.Errorf("hashing plan: %w", err)
 	}
@@ -532,6 +538,30 @@ func (p *Project) hashPlan(plan *Plan) (string, error) {
 		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+var processRefRe = regexp.MustCompile(`(^|[^$])\$\{(env:|secret:)`)
+
+// escapeRefs escapes `${env:` and `${secret:` references in the strings of
+// v, so they are never resolved.
+func escapeRefs(v any) any {
+	switch x := v.(type) {
+	case string:
+		return processRefRe.ReplaceAllString(x, "$1$$$${$2")
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = escapeRefs(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = escapeRefs(e)
+		}
+		return out
+	}
+	return v
 }
 
 // coerceParam converts a run-time value to the type of the parameter's default.

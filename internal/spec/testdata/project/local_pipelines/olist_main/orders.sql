@@ -1,0 +1,1 @@
+CREATE TABLE silver.orders AS SELECT 1;

@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS smoke.joined AS SELECT * FROM smoke.numbers, smoke.letters;

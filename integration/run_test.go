@@ -23,7 +23,7 @@ func TestRunEndToEnd(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "smoke in local: SUCCESS")
 	// left inserts one log row and 250 numbers: rows_affected sums its statements
-	require.Regexp(t, `report\s+notify\s+SUCCESS\s+1\s+.*message=smoke loaded 251 rows`, out)
+	require.Regexp(t, `report\s+notify\s+SUCCESS\s+1\s+\S+\s+smoke loaded 251 rows`, out)
 
 	// The warehouse: every task ran once, for the logical date.
 	rows := sb.query("SELECT task, logical_date::text FROM task_log ORDER BY task")

@@ -42,7 +42,7 @@ func taskSummary(t run.Task) string {
 		}
 		return s
 	case "sql":
-		return fmt.Sprintf("%s statements, %s rows", num(o["statements"]), num(o["rows_affected"]))
+		return fmt.Sprintf("%s, %s", plural(o["statements"], "statement"), plural(o["rows_affected"], "row"))
 	case "notify":
 		return fmt.Sprint(o["message"])
 	}
@@ -119,6 +119,15 @@ func printSections(w io.Writer, st *run.Status) {
 		}
 		tw.Flush()
 	}
+}
+
+// plural formats a count with its noun: "1 row", "3 rows".
+func plural(v any, noun string) string {
+	n := num(v)
+	if n == "1" {
+		return n + " " + noun
+	}
+	return n + " " + noun + "s"
 }
 
 // num formats JSON numbers without exponents or trailing zeros.

@@ -64,6 +64,9 @@ type pipelineRun struct {
 	canceled  bool
 	timedOut  bool
 	sel       workflow.Selector
+	waiting   int // wait_for and approval tasks waiting
+	waiters   map[string]*waiter
+	signals   []Signal
 }
 
 type phase int
@@ -125,6 +128,9 @@ func (r *pipelineRun) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, run.QueryStatus, func() (run.Status, error) {
 		return r.snapshot(), nil
 	}); err != nil {
+		return err
+	}
+	if err := r.setupMessages(ctx); err != nil {
 		return err
 	}
 	r.upsertAttributes(ctx)
@@ -200,6 +206,7 @@ func (r *pipelineRun) run(ctx workflow.Context) (*run.Status, error) {
 		}
 	})
 
+	r.listenSignals(ctx)
 	r.details(ctx)
 	for {
 		if ctx.Err() != nil {
@@ -208,7 +215,7 @@ func (r *pipelineRun) run(ctx workflow.Context) (*run.Status, error) {
 		if !r.canceled && !r.timedOut {
 			r.dispatch(tasksCtx)
 		}
-		if r.allDone() || ((r.canceled || r.timedOut) && r.running == 0) {
+		if r.allDone() || ((r.canceled || r.timedOut) && r.running == 0 && r.waiting == 0) {
 			break
 		}
 		r.sel.Select(ctx)
@@ -246,7 +253,8 @@ func (r *pipelineRun) dispatch(ctx workflow.Context) {
 		}
 	}
 	for _, t := range r.tasks {
-		if t.phase == phaseReady && r.running < r.plan.MaxParallel {
+		// Waiting for a signal or a person holds no slot of max_parallel.
+		if t.phase == phaseReady && (r.running < r.plan.MaxParallel || waits(t)) {
 			r.startAttempt(ctx, t)
 		}
 	}
@@ -279,23 +287,34 @@ func (r *pipelineRun) startAttempt(ctx workflow.Context, t *taskRun) {
 	with, err := r.resolveOutputs(t)
 	var fut workflow.Future
 	if err == nil {
-		meta := task.Meta{
-			Project: r.plan.Project, Pipeline: r.plan.Pipeline, Env: r.plan.Env,
-			WorkflowID: r.status.WorkflowID, RunID: r.status.RunID,
-			Task: t.plan.Key, Type: t.plan.Type, Attempt: n, Timeout: t.plan.Timeout,
-			LogicalDate: r.status.LogicalDate, Trigger: string(r.status.Trigger),
-			Params: r.plan.Params, Target: r.plan.Target, Resume: t.resume,
+		switch t.plan.Kind {
+		case spec.KindSignal, spec.KindUpdate:
+			fut, err = r.startWait(ctx, t, with)
+		case spec.KindChild:
+			fut, err = r.startChild(ctx, t, n, with)
+		default:
+			meta := task.Meta{
+				Project: r.plan.Project, Pipeline: r.plan.Pipeline, Env: r.plan.Env,
+				WorkflowID: r.status.WorkflowID, RunID: r.status.RunID,
+				Task: t.plan.Key, Type: t.plan.Type, Attempt: n, Timeout: t.plan.Timeout,
+				LogicalDate: r.status.LogicalDate, Trigger: string(r.status.Trigger),
+				Params: r.plan.Params, Target: r.plan.Target, Resume: t.resume,
+			}
+			actx := workflow.WithActivityOptions(ctx, r.activityOptions(t, n))
+			fut, err = r.execute(actx, t, meta, with)
 		}
-		actx := workflow.WithActivityOptions(ctx, r.activityOptions(t, n))
-		fut, err = r.execute(actx, t, meta, with)
 	}
 	if err != nil {
 		r.attemptDone(ctx, t, nil, &run.Error{Type: task.ErrConfig, Message: err.Error()}, false, nil)
 		return
 	}
-	r.running++
+	counter := &r.running
+	if waits(t) {
+		counter = &r.waiting
+	}
+	*counter++
 	r.sel.AddFuture(fut, func(f workflow.Future) {
-		r.running--
+		*counter--
 		var out map[string]any
 		err := f.Get(ctx, &out)
 		if err == nil {
@@ -401,6 +420,12 @@ func (r *pipelineRun) attemptDone(ctx workflow.Context, t *taskRun, out map[stri
 		r.settle(ctx, t, dag.Success, nil)
 		return
 	}
+	if e.Type == errWaitSkipped {
+		a.State = dag.Skipped
+		r.settle(ctx, t, dag.Skipped, nil)
+		t.st.Waiting = e.Message
+		return
+	}
 	canceled := e.Type == task.ErrTaskCanceled
 	switch {
 	case canceled && r.timedOut:
@@ -450,6 +475,11 @@ func (r *pipelineRun) settle(ctx workflow.Context, t *taskRun, s dag.State, e *r
 	}
 }
 
+// waits reports whether a task waits for a message rather than doing work.
+func waits(t *taskRun) bool {
+	return t.plan.Kind == spec.KindSignal || t.plan.Kind == spec.KindUpdate
+}
+
 func (r *pipelineRun) allDone() bool {
 	for _, t := range r.tasks {
 		if t.phase != phaseDone {
@@ -481,6 +511,9 @@ func (r *pipelineRun) finish(ctx workflow.Context) (*run.Status, error) {
 	fctx := ctx
 	if ctx.Err() != nil {
 		fctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
+	if r.status.Status != dag.StatusCanceled {
+		r.startTriggered(fctx)
 	}
 	r.upsertAttributes(fctx)
 	r.details(fctx)

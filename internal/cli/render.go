@@ -93,7 +93,7 @@ func printResult(w io.Writer, st *run.Status, namespace string) {
 		printSections(w, st)
 	}
 	for _, t := range st.Tasks {
-		if t.Error != nil && t.State.Failure() && t.State != dag.UpstreamFailed {
+		if t.Error != nil && t.State.Failure() && t.State != dag.UpstreamFailed && t.Error.Type != "TaskCanceled" {
 			fmt.Fprintf(w, "\n%s %s: %s\n", t.Key, t.State, t.Error.String())
 			if t.Error.Detail != "" {
 				fmt.Fprintln(w, indent(firstLines(t.Error.Detail, 8), "  "))

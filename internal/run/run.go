@@ -89,6 +89,8 @@ type Status struct {
 	// Error explains a run that failed before its tasks could run (bad spec).
 	Error    string   `json:"error,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Triggered lists the workflow ids of pipelines started by `after:`.
+	Triggered []string `json:"triggered,omitempty"`
 	UIURL    string   `json:"ui_url,omitempty"`
 }
 

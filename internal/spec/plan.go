@@ -51,7 +51,16 @@ type Plan struct {
 	Channels        map[string]Channel `json:"channels,omitempty"`
 	Tasks           []PlannedTask      `json:"tasks"`
 	UIURL           string             `json:"ui_url"`
-	Warnings        []string           `json:"warnings,omitempty"`
+	// Triggers are the pipelines to start when this one ends (their `after:`).
+	Triggers []Trigger `json:"triggers,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+}
+
+// Trigger starts a pipeline when the planned one ends with one of On.
+type Trigger struct {
+	Pipeline string         `json:"pipeline"`
+	On       []string       `json:"on,omitempty"`
+	Params   map[string]any `json:"params,omitempty"`
 }
 
 // Target is the environment a run works against, as activities need it.
@@ -285,6 +294,13 @@ func (p *Project) Plan(req PlanRequest) (*Plan, error) {
 	}
 	if err := checkExcludedOutputs(plan); err != nil {
 		return nil, err
+	}
+	for _, other := range p.Pipelines {
+		for _, a := range other.Spec.After {
+			if a.Pipeline == pl.Name {
+				plan.Triggers = append(plan.Triggers, Trigger{Pipeline: other.Spec.Name, On: a.On, Params: a.Params})
+			}
+		}
 	}
 	v := reflect.ValueOf(plan.Notify)
 	fsn := structFields(v.Type())

@@ -223,4 +223,3 @@ func TestRunPipelineTask(t *testing.T) {
 		require.Equal(t, "pipeline retry FAILED (default-test-workflow-id/child): failed tasks flaky, after", child.Error.Message)
 	})
 }
-

@@ -91,7 +91,7 @@ type Status struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Triggered lists the workflow ids of pipelines started by `after:`.
 	Triggered []string `json:"triggered,omitempty"`
-	UIURL    string   `json:"ui_url,omitempty"`
+	UIURL     string   `json:"ui_url,omitempty"`
 }
 
 // FailedTasks returns the keys of tasks in a failure state, in DAG order.

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicedata/sluice/activities/history"
 	"github.com/sluicedata/sluice/activities/plan"
 	"github.com/sluicedata/sluice/internal/dag"
+	inotify "github.com/sluicedata/sluice/internal/notify"
 	"github.com/sluicedata/sluice/internal/run"
 	"github.com/sluicedata/sluice/internal/spec"
 	"github.com/sluicedata/sluice/internal/store"
@@ -67,6 +68,10 @@ type pipelineRun struct {
 	waiting   int // wait_for and approval tasks waiting
 	waiters   map[string]*waiter
 	signals   []Signal
+
+	notes          []pendingNote
+	durationWarned bool
+	forceProgress  bool // a change outside tasks (a warning) to record
 }
 
 type phase int
@@ -176,6 +181,7 @@ func (r *pipelineRun) setup(ctx workflow.Context) error {
 	}
 	r.upsertAttributes(ctx)
 	r.recordProgress(ctx, true)
+	r.notify(ctx, inotify.KindStart, nil)
 	return nil
 }
 
@@ -207,6 +213,7 @@ func (r *pipelineRun) run(ctx workflow.Context) (*run.Status, error) {
 	})
 
 	r.listenSignals(ctx)
+	r.watchDuration(timerCtx, nil, r.plan.DurationWarning.D())
 	r.details(ctx)
 	for {
 		if ctx.Err() != nil {
@@ -278,6 +285,7 @@ func (r *pipelineRun) startAttempt(ctx workflow.Context, t *taskRun) {
 	n := len(t.st.Attempts) + 1
 	if n == 1 {
 		t.st.StartedAt = now
+		r.watchDuration(ctx, t, t.plan.DurationWarning.D())
 	}
 	t.st.State, t.st.Waiting = dag.Running, ""
 	t.st.Attempts = append(t.st.Attempts, run.Attempt{N: n, State: dag.Running, StartedAt: now})
@@ -517,6 +525,11 @@ func (r *pipelineRun) finish(ctx workflow.Context) (*run.Status, error) {
 	}
 	r.upsertAttributes(fctx)
 	r.details(fctx)
+	r.notify(fctx, outcomeEvent(r.status.Status), nil)
+	if ws := r.qualityWarnings(); len(ws) > 0 {
+		r.notify(fctx, inotify.KindWarning, ws)
+	}
+	r.awaitNotes(fctx)
 	r.recordFinal(fctx)
 
 	s := r.snapshot()
@@ -561,9 +574,10 @@ func (r *pipelineRun) snapshot() run.Status {
 // flush publishes progress after a state change: current details, failed
 // tasks search attribute, and a best-effort history write.
 func (r *pipelineRun) flush(ctx workflow.Context) {
-	if len(r.dirty) == 0 {
+	if len(r.dirty) == 0 && !r.forceProgress {
 		return
 	}
+	r.forceProgress = false
 	r.details(ctx)
 	if failed := strings.Join(r.status.FailedTasks(), ","); failed != r.failedSet {
 		r.upsertAttributes(ctx)

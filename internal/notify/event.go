@@ -16,6 +16,8 @@ const (
 	KindCanceled        = "on_canceled"
 	KindDurationWarning = "on_duration_warning"
 	KindWarning         = "on_warning"
+	// KindMessage is a notify task's own message (Title, Text).
+	KindMessage = "message"
 )
 
 // Run outcomes, the values of Event.Outcome.
@@ -48,6 +50,8 @@ type Event struct {
 	UIURL         string        // link to the run in the Temporal Web UI
 	RepairCommand string        // command that re-runs the failed tasks
 	DeliveryID    string        // the caller's idempotency id for this delivery
+	Title         string        // KindMessage: the subject line
+	Text          string        // KindMessage: the message, shown before the run's facts
 }
 
 // TaskFailure is one task of the run that did not succeed.
@@ -78,6 +82,8 @@ type eventJSON struct {
 	UIURL           string        `json:"ui_url"`
 	RepairCommand   string        `json:"repair_command"`
 	DeliveryID      string        `json:"delivery_id"`
+	Title           string        `json:"title,omitempty"`
+	Text            string        `json:"text,omitempty"`
 }
 
 // MarshalJSON encodes e as the documented webhook body. It does not escape
@@ -100,6 +106,8 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		UIURL:           e.UIURL,
 		RepairCommand:   e.RepairCommand,
 		DeliveryID:      e.DeliveryID,
+		Title:           e.Title,
+		Text:            e.Text,
 	}
 	if w.FailedTasks == nil {
 		w.FailedTasks = []TaskFailure{}
@@ -137,6 +145,8 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 		UIURL:         w.UIURL,
 		RepairCommand: w.RepairCommand,
 		DeliveryID:    w.DeliveryID,
+		Title:         w.Title,
+		Text:          w.Text,
 	}
 	if len(e.FailedTasks) == 0 {
 		e.FailedTasks = nil

@@ -102,6 +102,11 @@ func newView(e Event) view {
 // status is the headline's verdict, e.g. FAILED or "still RUNNING after 2h5m".
 func status(e Event) string {
 	switch e.Kind {
+	case KindMessage:
+		if t := oneLine(e.Title); t != "" {
+			return t
+		}
+		return "message"
 	case KindStart:
 		return "STARTED"
 	case KindDurationWarning:
@@ -151,6 +156,9 @@ func (v view) headline() string {
 func (v view) text() string {
 	var b strings.Builder
 	b.WriteString(v.headline() + "\n")
+	if v.e.Text != "" {
+		b.WriteString("\n" + strings.TrimRight(v.e.Text, "\n") + "\n")
+	}
 	if len(v.fields) > 0 {
 		b.WriteString("\n")
 		for _, f := range v.fields {
@@ -222,6 +230,9 @@ func (v view) mrkdwnSections() []string {
 		fmt.Fprintf(&b, "\n*%s* %s", f[0], value)
 	}
 	sections = append(sections, limitSection(b.String()))
+	if v.e.Text != "" {
+		sections = append(sections, limitSection(esc(v.e.Text)))
+	}
 
 	if n := len(v.e.FailedTasks); n > 0 {
 		sections = append(sections, fmt.Sprintf("*Failed tasks (%d):*", n))

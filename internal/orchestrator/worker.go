@@ -21,6 +21,7 @@ import (
 	"github.com/sluicedata/sluice/activities/plan"
 	"github.com/sluicedata/sluice/activities/quality"
 	"github.com/sluicedata/sluice/activities/warehouse"
+	inotify "github.com/sluicedata/sluice/internal/notify"
 	"github.com/sluicedata/sluice/internal/secret"
 	"github.com/sluicedata/sluice/internal/spec"
 	"github.com/sluicedata/sluice/internal/store"
@@ -68,7 +69,8 @@ func Register(w worker.Registry, queue string, d *Dependencies) {
 	// sluice-databricks), and a worker serving a queue runs what lands there.
 	w.RegisterActivity(&builtin.Activities{Runner: runner})
 	w.RegisterActivity(&warehouse.Activities{Runner: runner, Pools: d.Pools})
-	w.RegisterActivity(&notify.Activities{Runner: runner, Logger: d.Logger})
+	w.RegisterActivity(&notify.Activities{Runner: runner, Secrets: runner.Secrets, Store: d.Store, Logger: d.Logger,
+		Sender: &inotify.Sender{Logger: d.Logger}})
 	w.RegisterActivity(&datagen.Activities{Runner: runner})
 	w.RegisterActivity(&dlt.Activities{Runner: runner, Pools: d.Pools})
 	w.RegisterActivity(&quality.Activities{Runner: runner, Pools: d.Pools})

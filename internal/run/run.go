@@ -5,6 +5,7 @@
 package run
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -91,6 +92,8 @@ type Status struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Triggered lists the workflow ids of pipelines started by `after:`.
 	Triggered []string `json:"triggered,omitempty"`
+	// Notifications lists what was sent about the run.
+	Notifications []Notification `json:"notifications,omitempty"`
 	UIURL     string   `json:"ui_url,omitempty"`
 }
 
@@ -142,6 +145,9 @@ type Task struct {
 	Reused string `json:"reused,omitempty"`
 	// Waiting says what a task in RUNNING state waits for (retry, signal, approval).
 	Waiting string `json:"waiting,omitempty"`
+	// Resume is what the last attempt left to resume from (an external run
+	// id, dbt artifacts): a repair hands it to the task's re-run.
+	Resume json.RawMessage `json:"resume,omitempty"`
 }
 
 // Duration is the task's run time (until now if it is running).
@@ -177,4 +183,12 @@ func (e *Error) String() string {
 		return ""
 	}
 	return e.Type + ": " + e.Message
+}
+
+// Notification is one message sent (or not) about a run.
+type Notification struct {
+	Event   string `json:"event"`
+	Channel string `json:"channel"`
+	Status  string `json:"status"` // sent, failed, skipped (already sent)
+	Error   string `json:"error,omitempty"`
 }

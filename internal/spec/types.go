@@ -1,5 +1,7 @@
 package spec
 
+import "github.com/sluicedata/sluice/internal/notify"
+
 // ProjectConfig is sluice.yaml: the project's environments, shared
 // definitions (DLT pipelines, dbt projects, notification channels) and where
 // its pipeline files are.
@@ -76,18 +78,10 @@ type DbtProject struct {
 	Executable       string `json:"executable,omitempty" jsonschema:"description=dbt executable (default: $SLUICE_DBT or dbt on PATH)"`
 }
 
-// Channel is a notification destination. Secrets (SMTP URL, webhook URLs,
-// signing keys) are ${secret:NAME} references.
-type Channel struct {
-	Type    string            `json:"type" jsonschema:"enum=email,enum=slack,enum=webhook,enum=log"`
-	To      []string          `json:"to,omitempty" jsonschema:"description=email: recipients"`
-	SMTP    string            `json:"smtp,omitempty" jsonschema:"description=email: smtp://user:pass@host:587 (STARTTLS) or smtps://, as ${secret:NAME}"`
-	From    string            `json:"from,omitempty" jsonschema:"description=email: sender address"`
-	Webhook string            `json:"webhook,omitempty" jsonschema:"description=slack: incoming webhook URL, as ${secret:NAME}"`
-	URL     string            `json:"url,omitempty" jsonschema:"description=webhook: endpoint receiving a JSON POST"`
-	Secret  string            `json:"secret,omitempty" jsonschema:"description=webhook: HMAC-SHA256 signing key, as ${secret:NAME}"`
-	Headers map[string]string `json:"headers,omitempty" jsonschema:"description=webhook: extra headers"`
-}
+// Channel is a notification destination (email, slack, webhook, log).
+// Secrets (SMTP URLs, webhook URLs, signing keys) are ${secret:NAME}
+// references, resolved by the activity that sends.
+type Channel = notify.Channel
 
 // Notify maps run events to channel names.
 type Notify struct {

@@ -92,32 +92,11 @@ func (p *Project) validateProject(diags *Diagnostics) {
 	for _, name := range sortedKeys(c.Channels) {
 		ch := c.Channels[name]
 		path := "channels." + name
-		var missing string
-		switch ch.Type {
-		case "email":
-			if len(ch.To) == 0 {
-				missing = "to"
-			} else if ch.SMTP == "" {
-				missing = "smtp"
+		if err := ch.Validate(name); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				msg := strings.TrimPrefix(line, path+": ")
+				diags.add(p.posOf(path), path, "", "%s", msg)
 			}
-		case "slack":
-			if ch.Webhook == "" {
-				missing = "webhook"
-			}
-		case "webhook":
-			if ch.URL == "" {
-				missing = "url"
-			}
-		case "log":
-		case "":
-			diags.add(p.posOf(path), path+".type", "use email, slack, webhook or log", "missing channel type")
-			continue
-		default:
-			diags.add(p.posOf(path+".type"), path+".type", "use email, slack, webhook or log", "unknown channel type %q", ch.Type)
-			continue
-		}
-		if missing != "" {
-			diags.add(p.posOf(path), path+"."+missing, "", "%s channel needs %s", ch.Type, missing)
 		}
 		for _, f := range []struct{ field, v string }{{"smtp", ch.SMTP}, {"webhook", ch.Webhook}, {"secret", ch.Secret}} {
 			if f.v != "" && !isSecretRef(f.v) {
@@ -590,3 +569,6 @@ func isSecretRef(s string) bool {
 	}
 	return false
 }
+
+// HasSecretRef reports whether s holds a ${secret:...} reference.
+func HasSecretRef(s string) bool { return isSecretRef(s) }

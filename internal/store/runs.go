@@ -67,22 +67,26 @@ func saveTask(ctx context.Context, tx pgx.Tx, r run.Status, t run.Task, seq int6
 		output, _ = json.Marshal(t.Output)
 	}
 	logURI, _ := t.Output["log_uri"].(string)
+	var resume []byte
+	if len(t.Resume) > 0 {
+		resume = t.Resume
+	}
 	deps := t.DependsOn
 	if deps == nil {
 		deps = []string{}
 	}
 	_, err := tx.Exec(ctx, `
 INSERT INTO task_runs (workflow_id, run_id, task_key, position, type, state, depends_on, attempts,
-                       started_at, ended_at, error_type, error_message, output, log_uri, reused_from, seq, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
+                       started_at, ended_at, error_type, error_message, output, log_uri, reused_from, resume, seq, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
 ON CONFLICT (workflow_id, run_id, task_key) DO UPDATE SET
     state = EXCLUDED.state, attempts = EXCLUDED.attempts, started_at = EXCLUDED.started_at,
     ended_at = EXCLUDED.ended_at, error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
     output = EXCLUDED.output, log_uri = EXCLUDED.log_uri, reused_from = EXCLUDED.reused_from,
-    seq = EXCLUDED.seq, updated_at = now()
+    resume = EXCLUDED.resume, seq = EXCLUDED.seq, updated_at = now()
 WHERE task_runs.seq <= EXCLUDED.seq`,
 		r.WorkflowID, r.RunID, t.Key, t.Index, t.Type, string(t.State), deps, len(t.Attempts),
-		nullTime(t.StartedAt), nullTime(t.EndedAt), errType, errMsg, nullJSON(output), logURI, t.Reused, seq)
+		nullTime(t.StartedAt), nullTime(t.EndedAt), errType, errMsg, nullJSON(output), logURI, t.Reused, nullJSON(resume), seq)
 	if err != nil {
 		return fmt.Errorf("saving task %s of %s: %w", t.Key, r.WorkflowID, err)
 	}
@@ -214,7 +218,7 @@ ORDER BY started_at DESC LIMIT 1`, workflowID, runID).Scan(
 	_ = json.Unmarshal(warnings, &r.Warnings)
 
 	rows, err := s.pool.Query(ctx, `
-SELECT task_key, position, type, state, depends_on, started_at, ended_at, error_type, error_message, output, reused_from
+SELECT task_key, position, type, state, depends_on, started_at, ended_at, error_type, error_message, output, reused_from, resume
 FROM task_runs WHERE workflow_id = $1 AND run_id = $2 ORDER BY position`, r.WorkflowID, r.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("tasks of %s: %w", workflowID, err)
@@ -223,8 +227,11 @@ FROM task_runs WHERE workflow_id = $1 AND run_id = $2 ORDER BY position`, r.Work
 		var t run.Task
 		var state, errType, errMsg string
 		var started, ended *time.Time
-		var output []byte
-		err := row.Scan(&t.Key, &t.Index, &t.Type, &state, &t.DependsOn, &started, &ended, &errType, &errMsg, &output, &t.Reused)
+		var output, resume []byte
+		err := row.Scan(&t.Key, &t.Index, &t.Type, &state, &t.DependsOn, &started, &ended, &errType, &errMsg, &output, &t.Reused, &resume)
+		if len(resume) > 0 {
+			t.Resume = resume
+		}
 		t.State = dag.State(state)
 		if started != nil {
 			t.StartedAt = *started

@@ -94,7 +94,7 @@ type Status struct {
 	Triggered []string `json:"triggered,omitempty"`
 	// Notifications lists what was sent about the run.
 	Notifications []Notification `json:"notifications,omitempty"`
-	UIURL     string   `json:"ui_url,omitempty"`
+	UIURL         string         `json:"ui_url,omitempty"`
 }
 
 // FailedTasks returns the keys of tasks in a failure state, in DAG order.

@@ -99,9 +99,13 @@ func (r *pipelineRun) setup(ctx workflow.Context) error {
 	trigger := r.in.Trigger
 	scheduled, isScheduled := workflow.GetTypedSearchAttributes(ctx).GetTime(attrScheduledStart)
 	if trigger == "" {
-		trigger = run.TriggerManual
-		if isScheduled {
+		switch {
+		case r.in.RepairOf != "":
+			trigger = run.TriggerRepair
+		case isScheduled:
 			trigger = run.TriggerScheduled
+		default:
+			trigger = run.TriggerManual
 		}
 	}
 	logical := info.WorkflowStartTime.UTC()
@@ -112,7 +116,7 @@ func (r *pipelineRun) setup(ctx workflow.Context) error {
 	if r.in.LogicalDate != "" {
 		logical, inputErr = run.ParseLogicalDate(r.in.LogicalDate)
 	}
-	if r.in.Pipeline == "" {
+	if r.in.Pipeline == "" && r.in.RepairOf == "" {
 		inputErr = errors.New(`input has no pipeline: start RunPipeline with {"pipeline":"<name>","env":"<env>"}`)
 	}
 	if !slices.Contains(run.Triggers, trigger) {
@@ -143,23 +147,46 @@ func (r *pipelineRun) setup(ctx workflow.Context) error {
 		return r.failBeforeStart(ctx, inputErr.Error())
 	}
 
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second},
-		Summary:             "resolve plan",
-	})
-	var p spec.Plan
-	err := workflow.ExecuteActivity(actx, planActs.Resolve, plan.ResolveInput{
-		Input: r.in, WorkflowID: r.status.WorkflowID, RunID: r.status.RunID,
-		Trigger: trigger, LogicalDate: logical, StartTime: info.WorkflowStartTime.UTC(),
-	}).Get(ctx, &p)
-	if err != nil {
-		msg := err.Error()
-		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) {
-			msg = ae.Error()
+	// A repair starts from the run it repairs: its pipeline, environment,
+	// parameters, logical date and, unless asked otherwise, its plan.
+	var orig *history.LoadRunResult
+	var planned *spec.Plan
+	if r.in.RepairOf != "" {
+		o, p, err := r.loadRepair(ctx)
+		if err != nil {
+			return r.failBeforeStart(ctx, errorText(err))
 		}
-		return r.failBeforeStart(ctx, msg)
+		orig, planned = o, p
+		if r.in.Pipeline == "" {
+			r.in.Pipeline = o.Status.Pipeline
+		}
+		if r.in.Env == "" {
+			r.in.Env = o.Status.Env
+		}
+		if r.in.LogicalDate == "" {
+			logical = o.Status.LogicalDate
+		}
+		if r.in.Params == nil {
+			r.in.Params = o.Status.Params
+		}
+		r.status.Pipeline, r.status.Env, r.status.LogicalDate = r.in.Pipeline, r.in.Env, logical
+	}
+	var p spec.Plan
+	if planned != nil {
+		p = *planned
+	} else {
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: time.Minute,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second},
+			Summary:             "resolve plan",
+		})
+		err := workflow.ExecuteActivity(actx, planActs.Resolve, plan.ResolveInput{
+			Input: r.in, WorkflowID: r.status.WorkflowID, RunID: r.status.RunID,
+			Trigger: trigger, LogicalDate: logical, StartTime: info.WorkflowStartTime.UTC(),
+		}).Get(ctx, &p)
+		if err != nil {
+			return r.failBeforeStart(ctx, errorText(err))
+		}
 	}
 	r.plan = &p
 	r.status.Project, r.status.Env = p.Project, p.Env
@@ -179,10 +206,24 @@ func (r *pipelineRun) setup(ctx workflow.Context) error {
 		r.byKey[pt.Key] = t
 		r.dirty[pt.Key] = true
 	}
+	if orig != nil {
+		if err := r.applyRepair(&orig.Status); err != nil {
+			return r.failBeforeStart(ctx, err.Error())
+		}
+	}
 	r.upsertAttributes(ctx)
 	r.recordProgress(ctx, true)
 	r.notify(ctx, inotify.KindStart, nil)
 	return nil
+}
+
+// errorText is the message of an activity error, without the wrapping.
+func errorText(err error) string {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return ae.Error()
+	}
+	return err.Error()
 }
 
 // failBeforeStart ends a run that could not be planned.
@@ -421,6 +462,7 @@ func (r *pipelineRun) attemptDone(ctx workflow.Context, t *taskRun, out map[stri
 	r.dirty[t.plan.Key] = true
 	if resume != nil {
 		t.resume = resume
+		t.st.Resume = resume
 	}
 	if e == nil {
 		a.State = dag.Success

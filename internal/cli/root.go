@@ -73,6 +73,7 @@ Environment: SLUICE_PROJECT, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL.
 		newRunCmd(g),
 		newStatusCmd(g),
 		newCancelCmd(g),
+		newRepairCmd(g),
 		newHistoryCmd(g),
 		newSchemaCmd(g),
 	)

@@ -96,6 +96,15 @@ TIMEDOUT or CANCELED.`,
 	return cmd
 }
 
+// summary is the one line the Web UI shows for a run.
+func summary(in run.Input, logical time.Time) string {
+	s := fmt.Sprintf("%s · %s · %s · %s", in.Pipeline, in.Env, logical.Format(time.DateOnly), in.Trigger)
+	if in.RepairOf != "" {
+		s += " of " + in.RepairOf
+	}
+	return s
+}
+
 // WorkflowID is the id of a manual run: sluice/<pipeline>/<env>/<logical
 // date or start time>.
 func WorkflowID(pipeline, env, date string, started time.Time) string {
@@ -113,7 +122,7 @@ func Start(ctx context.Context, c client.Client, id string, in run.Input, logica
 		TaskQueue:                spec.QueueDefault,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		StaticSummary:            fmt.Sprintf("%s · %s · %s · %s", in.Pipeline, in.Env, logical.Format(time.DateOnly), in.Trigger),
+		StaticSummary:            summary(in, logical),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrPipeline.ValueSet(in.Pipeline),
 			workflows.AttrEnv.ValueSet(in.Env),

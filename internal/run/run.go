@@ -51,8 +51,17 @@ type Input struct {
 	// Default: the schedule's time for scheduled runs, else the start time.
 	LogicalDate string  `json:"logical_date,omitempty"`
 	Trigger     Trigger `json:"trigger,omitempty"`
-	// RepairOf is the workflow id of a run to repair.
+	// RepairOf is the workflow id of a run to repair: by default its
+	// failed, timed-out, canceled and upstream-failed tasks run again, with
+	// its plan, and the others keep their outcome and outputs.
 	RepairOf string `json:"repair_of,omitempty"`
+	// RepairTasks re-runs these tasks instead (with RepairDownstream, and
+	// every task after them).
+	RepairTasks      []string `json:"repair_tasks,omitempty"`
+	RepairDownstream bool     `json:"repair_downstream,omitempty"`
+	// LatestSpec plans the repair from the pipeline files as they are now
+	// instead of reusing the original run's plan.
+	LatestSpec bool `json:"latest_spec,omitempty"`
 }
 
 // ParseLogicalDate reads a date (2006-01-02) or an RFC 3339 time, in UTC.

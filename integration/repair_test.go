@@ -12,7 +12,9 @@ import (
 	"github.com/sluicedata/sluice/internal/store"
 )
 
-func storeFilter(pipeline string) store.RunFilter { return store.RunFilter{Pipeline: pipeline, Limit: 50} }
+func storeFilter(pipeline string) store.RunFilter {
+	return store.RunFilter{Pipeline: pipeline, Limit: 50}
+}
 
 // TestRepairOlistRerunsOnlyWhatFailed breaks the CDC pipeline of a real
 // olist_daily run (a view sits where its SCD2 table goes), fixes it, and

@@ -85,7 +85,10 @@ func TestRepair(t *testing.T) {
 		h.env.OnActivity("LoadRun", mock.Anything, mock.Anything).Return(func(_ context.Context, in history.LoadRunInput) (history.LoadRunResult, error) {
 			return originalDiamond(t, in.WorkflowID), nil
 		})
-		h.noop = func(builtin.NoopInput) (builtin.NoopResult, error) { t.Error("nothing may run"); return builtin.NoopResult{}, nil }
+		h.noop = func(builtin.NoopInput) (builtin.NoopResult, error) {
+			t.Error("nothing may run")
+			return builtin.NoopResult{}, nil
+		}
 		st, err := h.execute(run.Input{RepairOf: "x", RepairTasks: []string{"z"}})
 		require.Error(t, err)
 		require.Equal(t, "--tasks z: no such task in diamond (tasks: a, b, c, d)", st.Error)

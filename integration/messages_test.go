@@ -42,6 +42,8 @@ func TestReadmeSignalApproveRecipes(t *testing.T) {
 	st = status(t, sb, id)
 	require.Equal(t, "ana@example.com", st.Task("publish_ok").Output["approved_by"])
 	require.Equal(t, "daily sales for 2026-11-22 published, approved by ana@example.com", st.Task("announce").Output["message"])
+	checkReplay(t, sb, id, "olist_report_signal_approve")
+	checkReplay(t, sb, "sluice/olist_daily/local/2026-11-22", "olist_daily_success")
 
 	// A second approval is refused with the reason.
 	_, err = sb.temporal("workflow", "update", "execute", "--workflow-id", id, "--name", "approve",

@@ -72,6 +72,7 @@ func TestRepairOlistRerunsOnlyWhatFailed(t *testing.T) {
 	checkBronze(t, sb, volume)
 	checkSCD2(t, sb, volume)
 
+	checkReplay(t, sb, repairID, "olist_daily_repair")
 	list, err := sb.temporal("workflow", "list", "-q", `SluiceTrigger="REPAIR" AND SluicePipeline="olist_daily"`)
 	require.NoError(t, err, list)
 	require.Contains(t, list, repairID)

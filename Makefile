@@ -11,7 +11,7 @@ SHELL := /bin/bash
 TEMPORAL_VERSION ?= v1.5.1
 TOOLS_DIR        ?= $(HOME)/.cache/sluice/tools
 TEMPORAL         ?= $(TOOLS_DIR)/temporal-$(TEMPORAL_VERSION)/temporal
-WORKFLOWCHECK    ?= $(TOOLS_DIR)/workflowcheck-v0.3.0/workflowcheck
+WORKFLOWCHECK    ?= $(TOOLS_DIR)/workflowcheck-v0.6.0/workflowcheck
 
 PROJECT        ?= examples/olist
 DEMO_PIPELINE  ?= olist_daily
@@ -96,13 +96,13 @@ test-short: ## unit tests only (no dev server)
 
 $(WORKFLOWCHECK):
 	@mkdir -p $(dir $@)
-	GOBIN=$(abspath $(dir $@)) go install go.temporal.io/sdk/contrib/tools/workflowcheck@v0.3.0
+	GOBIN=$(abspath $(dir $@)) go install go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 .PHONY: lint
 lint: $(WORKFLOWCHECK) ## gofmt, go vet and Temporal's workflowcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
-	$(WORKFLOWCHECK) ./workflows/...
+	$(WORKFLOWCHECK) -config workflowcheck.config.yaml ./workflows/...
 
 .PHONY: fuzz
 fuzz: ## fuzz the pipeline parser for 60s

@@ -3,7 +3,6 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -59,12 +58,7 @@ func (r *pipelineRun) applyRepair(orig *run.Status) error {
 		}
 	}
 	if r.in.RepairDownstream {
-		var seeds []string
-		for k := range rerun {
-			seeds = append(seeds, k)
-		}
-		slices.Sort(seeds)
-		for k := range dag.Downstream(r.plan.Nodes(), seeds...) {
+		for _, k := range sortedKeys(dag.Downstream(r.plan.Nodes(), sortedKeys(rerun)...)) {
 			rerun[k] = true
 		}
 	}

@@ -2,8 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -172,8 +172,8 @@ func (r *pipelineRun) startWait(ctx workflow.Context, t *taskRun, with map[strin
 			w.signal = run.SignalDataReady
 		}
 		w.match = map[string]string{}
-		for k, v := range c.Match {
-			w.match[k] = fmt.Sprint(v)
+		for _, k := range sortedKeys(c.Match) {
+			w.match[k] = fmt.Sprint(c.Match[k])
 		}
 		timeout, onTimeout = c.Timeout, c.OnTimeout
 		t.st.Waiting = "waiting for signal " + describeSignal(w.signal, w.match)
@@ -230,9 +230,9 @@ func (w *waiter) matches(s Signal) bool {
 	if w.signal != s.Name {
 		return false
 	}
-	for k, v := range w.match {
+	for _, k := range sortedKeys(w.match) {
 		got, ok := s.Payload[k]
-		if !ok || fmt.Sprint(got) != v {
+		if !ok || fmt.Sprint(got) != w.match[k] {
 			return false
 		}
 	}
@@ -275,14 +275,18 @@ func describeSignal(name string, match map[string]string) string {
 	if len(match) == 0 {
 		return name
 	}
-	keys := make([]string, 0, len(match))
-	for k := range match {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(match)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + match[k]
 	}
 	return name + " {" + strings.Join(parts, ", ") + "}"
+}
+
+// sortedKeys returns a map's keys in order, so nothing in the workflow
+// depends on Go's random map iteration.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.Sort(keys)
+	return keys
 }

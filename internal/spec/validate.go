@@ -458,7 +458,7 @@ func (p *Project) checkRef(r Ref, pos Pos, field, task string, upstream map[stri
 			if _, ok := keys[ref]; !ok {
 				diags.add(pos, field, suggestOr(ref, sortedKeys(keys)), "unknown task %q in ${%s}", ref, r.Raw)
 			} else {
-				diags.add(pos, field, fmt.Sprintf("add %s to depends_on (directly or through another task)", ref), "task %q is not upstream of %q, so its output is not known yet", ref, task)
+				diags.add(pos, field, fmt.Sprintf("add %s to depends_on, directly or through another task", ref), "task %q is not upstream of %q, so its output is not known yet", ref, task)
 			}
 		}
 	case NSEnvVar:

@@ -405,7 +405,7 @@ tasks:
       channels: [console]
       message: "${tasks.side.output.n} ${tasks.check.output.n} ${tasks.gen.output.n} ${tasks.genn.output.n}"
 `, want: []string{
-			`pipelines/p.yaml:10:16: tasks[2].with.message: task "side" is not upstream of "check", so its output is not known yet (add side to depends_on (directly or through another task))`,
+			`pipelines/p.yaml:10:16: tasks[2].with.message: task "side" is not upstream of "check", so its output is not known yet (add side to depends_on, directly or through another task)`,
 			`pipelines/p.yaml:10:16: tasks[2].with.message: ${tasks.check.output.n} refers to this task (a task cannot use its own output)`,
 			`pipelines/p.yaml:10:16: tasks[2].with.message: unknown task "genn" in ${tasks.genn.output.n} (did you mean "gen"?)`,
 		}},

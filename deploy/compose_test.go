@@ -48,7 +48,7 @@ func TestComposeServices(t *testing.T) {
 
 	a := p.Services["sluice-apply"]
 	require.Equal(t, "sluice:dev", a.Image, "apply runs the image the worker service builds")
-	require.Equal(t, []string{"apply", "--project", "/project"}, []string(a.Command))
+	require.Equal(t, []string{"apply", "--project", "/project", "--env", "local"}, []string(a.Command), "this host runs the local environment only")
 	require.Equal(t, "no", a.Restart, "apply is a one-shot job")
 
 	for _, name := range []string{"postgres", "temporal"} {

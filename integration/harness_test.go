@@ -42,6 +42,9 @@ type sandbox struct {
 	project    string
 	store      *store.Store
 	extraEnv   map[string]string
+	// configure, when set, adjusts the in-process worker's configuration
+	// (secrets folder, SMTP CA, a history URL through a proxy).
+	configure func(*orchestrator.Config)
 }
 
 func newSandbox(t *testing.T, project string) *sandbox {
@@ -75,10 +78,15 @@ func (sb *sandbox) getenv(k string) string { return sb.env()[k] }
 func (sb *sandbox) startWorker() *orchestrator.Dependencies {
 	t := sb.t
 	t.Helper()
+	fromEnv := orchestrator.ConfigFromEnv(sb.getenv) // SLUICE_* set in extraEnv
 	cfg := orchestrator.Config{
 		TemporalAddress: sb.srv.HostPort, Namespace: sb.namespace, DatabaseURL: sb.historyURL,
 		ProjectDir: sb.project, ArtifactsDir: t.TempDir(),
+		SecretsDir: fromEnv.SecretsDir, DbtExecutable: fromEnv.DbtExecutable, GitCache: fromEnv.GitCache,
 	}.WithDefaults()
+	if sb.configure != nil {
+		sb.configure(&cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	ctx, cancel := context.WithCancel(context.Background())
 	deps, err := orchestrator.NewDependencies(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))

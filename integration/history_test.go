@@ -33,6 +33,7 @@ func checkReplay(t *testing.T, sb *sandbox, id, name string) {
 	}
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(workflows.RunPipeline, workflow.RegisterOptions{Name: run.WorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.Backfill, workflow.RegisterOptions{Name: workflows.BackfillWorkflowName})
 	require.NoError(t, r.ReplayWorkflowHistory(nil, &h), "replaying %s", id)
 
 	if os.Getenv("SLUICE_UPDATE_HISTORIES") == "" {

@@ -32,7 +32,7 @@ func (sb *sandbox) runRecipe(t *testing.T, name string) string {
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(),
-		"PATH="+filepath.Dir(sb.srv.CLI)+":"+filepath.Join("..", "bin")+":"+os.Getenv("PATH"),
+		"PATH="+binaries(t)+":"+filepath.Dir(sb.srv.CLI)+":"+os.Getenv("PATH"),
 		"TEMPORAL_ADDRESS="+sb.srv.HostPort, "TEMPORAL_NAMESPACE="+sb.namespace)
 	for k, v := range sb.env() {
 		cmd.Env = append(cmd.Env, k+"="+v)

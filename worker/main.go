@@ -47,7 +47,9 @@ Runs Sluice's workflows and activities for one project folder.
 
 Environment (flags win): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL,
 SLUICE_PROJECT, SLUICE_QUEUES, SLUICE_SECRETS_DIR, SLUICE_ARTIFACTS_DIR,
-SLUICE_MAX_ACTIVITIES, SLUICE_DBT_CONCURRENCY. The local engine's warehouse is
+SLUICE_MAX_ACTIVITIES, SLUICE_DBT_CONCURRENCY, SLUICE_DBT (the dbt executable),
+SLUICE_GIT_CACHE (bare clones of dbt projects in git), SLUICE_DATABRICKS_POLL_INTERVAL,
+SLUICE_DATABRICKS_RETRY_TIMEOUT, SLUICE_DATABRICKS_HOST. The local engine's warehouse is
 read from SLUICE_WAREHOUSE_URL by the project's sluice.yaml.
 
 Flags:

@@ -56,8 +56,10 @@ func (r *pipelineRun) notify(ctx workflow.Context, kind string, warnings []strin
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			MaximumAttempts: 5, NonRetryableErrorTypes: []string{notify.ErrChannelPermanent},
+			// about half a minute of retries: a flaky channel must not hold
+			// the end of the run for long
+			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second,
+			MaximumAttempts: 4, NonRetryableErrorTypes: []string{notify.ErrChannelPermanent},
 		},
 	})
 	for _, name := range channels {

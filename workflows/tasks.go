@@ -6,7 +6,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sluicedata/sluice/activities/builtin"
+	adatabricks "github.com/sluicedata/sluice/activities/databricks"
 	"github.com/sluicedata/sluice/activities/datagen"
+	adbt "github.com/sluicedata/sluice/activities/dbt"
 	"github.com/sluicedata/sluice/activities/dlt"
 	"github.com/sluicedata/sluice/activities/notify"
 	"github.com/sluicedata/sluice/activities/quality"
@@ -22,6 +24,7 @@ var (
 	datagenActs   *datagen.Activities
 	dltActs       *dlt.Activities
 	qualityActs   *quality.Activities
+	jobActs       *adatabricks.Activities
 )
 
 // execute starts one attempt of a task: it decodes the task's config (its
@@ -59,6 +62,18 @@ func (r *pipelineRun) execute(ctx workflow.Context, t *taskRun, meta task.Meta, 
 			return nil, err
 		}
 		return workflow.ExecuteActivity(ctx, qualityActs.RunChecks, quality.ChecksInput{Meta: meta, Config: c}), nil
+	case "dbt":
+		c, err := decode[spec.DbtConfig](with)
+		if err != nil {
+			return nil, err
+		}
+		return workflow.ExecuteActivity(ctx, dbtActs.RunDbt, adbt.RunInput{Meta: meta, Config: c}), nil
+	case "databricks_job":
+		c, err := decode[spec.DatabricksJobConfig](with)
+		if err != nil {
+			return nil, err
+		}
+		return workflow.ExecuteActivity(ctx, jobActs.RunJob, adatabricks.JobInput{Meta: meta, Config: c}), nil
 	case "notify":
 		c, err := decode[spec.NotifyConfig](with)
 		if err != nil {

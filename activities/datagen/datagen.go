@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sluicedata/sluice/activities/databricks"
 	"github.com/sluicedata/sluice/internal/datagen"
 	"github.com/sluicedata/sluice/internal/spec"
 	"github.com/sluicedata/sluice/internal/task"
@@ -15,6 +16,8 @@ import (
 // Activities generates datasets.
 type Activities struct {
 	Runner *task.Runner
+	// Databricks builds workspace clients for engine: databricks.
+	Databricks *databricks.Clients
 }
 
 // GenerateInput is one attempt of a generate_data task.
@@ -49,6 +52,9 @@ const (
 // date, finds the batch written and writes nothing.
 func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateResult, error) {
 	return task.Run(ctx, a.Runner, in.Meta, func(ctx context.Context, at *task.Attempt) (GenerateResult, error) {
+		if in.Meta.Target.Engine == spec.EngineDatabricks {
+			return a.generateDatabricks(ctx, at, in)
+		}
 		if in.Meta.Target.Engine != spec.EngineLocal {
 			return GenerateResult{}, task.Permanent(task.ErrConfig, "generate_data on engine %s needs the Databricks volume writer, which this worker does not have", in.Meta.Target.Engine)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicedata/sluice/activities/databricks"
 	"github.com/sluicedata/sluice/internal/lakehouse"
 	"github.com/sluicedata/sluice/internal/spec"
 	"github.com/sluicedata/sluice/internal/task"
@@ -19,6 +20,8 @@ import (
 type Activities struct {
 	Runner *task.Runner
 	Pools  *warehouse.Pools
+	// Databricks builds workspace clients for engine: databricks.
+	Databricks *databricks.Clients
 }
 
 // UpdateInput is one attempt of a dlt_pipeline task.
@@ -43,8 +46,11 @@ type UpdateResult struct {
 	Tables      map[string]int64 `json:"tables,omitempty"`
 	DurationMS  int64            `json:"duration_ms"`
 	// Databricks
-	UpdateID string `json:"update_id,omitempty"`
-	URL      string `json:"url,omitempty"`
+	PipelineID string             `json:"pipeline_id,omitempty"`
+	UpdateID   string             `json:"update_id,omitempty"`
+	URL        string             `json:"url,omitempty"`
+	States     []databricks.State `json:"states,omitempty"`
+	Reattached bool               `json:"reattached,omitempty"`
 }
 
 // Step is one SQL step of a local update.
@@ -70,6 +76,8 @@ func (a *Activities) RunUpdate(ctx context.Context, in UpdateInput) (UpdateResul
 		switch in.Meta.Target.Engine {
 		case spec.EngineLocal:
 			return a.local(ctx, at, in, def)
+		case spec.EngineDatabricks:
+			return a.databricks(ctx, at, in, def)
 		}
 		return UpdateResult{}, task.Permanent(task.ErrConfig, "dlt_pipeline on engine %s is not available on this worker", in.Meta.Target.Engine)
 	})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sluicedata/sluice/activities/databricks"
 	"github.com/sluicedata/sluice/internal/quality"
 	"github.com/sluicedata/sluice/internal/spec"
 	"github.com/sluicedata/sluice/internal/task"
@@ -18,6 +19,8 @@ import (
 type Activities struct {
 	Runner *task.Runner
 	Pools  *warehouse.Pools
+	// Databricks builds workspace clients for engine: databricks.
+	Databricks *databricks.Clients
 }
 
 // ChecksInput is one attempt of a quality_checks task.
@@ -50,6 +53,9 @@ func (a *Activities) RunChecks(ctx context.Context, in ChecksInput) (ChecksResul
 		checks, err := quality.Expand(in.Config.Checks)
 		if err != nil {
 			return ChecksResult{}, task.Permanent(task.ErrConfig, "%v", err)
+		}
+		if in.Meta.Target.Engine == spec.EngineDatabricks {
+			return a.runDatabricks(ctx, at, in, checks)
 		}
 		if in.Meta.Target.Engine != spec.EngineLocal {
 			return ChecksResult{}, task.Permanent(task.ErrConfig, "quality_checks on engine %s is not available on this worker", in.Meta.Target.Engine)

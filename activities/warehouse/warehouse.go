@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/sluicedata/sluice/activities/databricks"
 	"github.com/sluicedata/sluice/internal/spec"
 	"github.com/sluicedata/sluice/internal/task"
 	"github.com/sluicedata/sluice/internal/warehouse"
@@ -23,6 +24,8 @@ import (
 type Activities struct {
 	Runner *task.Runner
 	Pools  *warehouse.Pools
+	// Databricks builds workspace clients for engine: databricks.
+	Databricks *databricks.Clients
 }
 
 // SQLInput is one attempt of a sql task.
@@ -57,6 +60,9 @@ const (
 // unless transaction: false.
 func (a *Activities) RunSQL(ctx context.Context, in SQLInput) (SQLResult, error) {
 	return task.Run(ctx, a.Runner, in.Meta, func(ctx context.Context, at *task.Attempt) (SQLResult, error) {
+		if in.Meta.Target.Engine == spec.EngineDatabricks {
+			return a.runDatabricksSQL(ctx, at, in)
+		}
 		if in.Meta.Target.Engine != spec.EngineLocal {
 			return SQLResult{}, task.Permanent(task.ErrConfig, "sql tasks on engine %s are not supported by this worker", in.Meta.Target.Engine)
 		}
@@ -152,10 +158,14 @@ func classify(err error, source, sql string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	if warehouse.IsUnavailable(err) {
-		return task.Transient(ErrUnavailable, "warehouse unavailable: %v", err).WithCause(err)
-	}
 	var pgErr *pgconn.PgError
+	if warehouse.IsUnavailable(err) {
+		e := task.Transient(ErrUnavailable, "warehouse unavailable: %v", err).WithCause(err)
+		if errors.As(err, &pgErr) {
+			e = e.WithDetail(strings.TrimSpace(pgErr.Detail + "\n" + pgErr.Hint))
+		}
+		return e
+	}
 	if errors.As(err, &pgErr) {
 		where := source
 		if pgErr.Position > 0 && sql != "" {

@@ -74,8 +74,18 @@ Environment: SLUICE_PROJECT, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL.
 		newStatusCmd(g),
 		newCancelCmd(g),
 		newRepairCmd(g),
-		newHistoryCmd(g),
+		newRunsCmd(g),
+		newRunInfoCmd(g),
+		newLogsCmd(g),
+		newStatsCmd(g),
 		newSchemaCmd(g),
+		newDbtCmd(g),
+		newApplyCmd(g),
+		newSchedulesCmd(g),
+		newPauseCmd(g, true),
+		newPauseCmd(g, false),
+		newTriggerCmd(g),
+		newBackfillCmd(g),
 	)
 	return root
 }
@@ -106,7 +116,11 @@ func envOr(getenv func(string) string, key, def string) string {
 }
 
 func (g *globals) loadProject() (*spec.Project, error) {
-	return spec.Load(g.project)
+	p, err := spec.Load(g.project)
+	if p != nil {
+		p.Getenv = g.lookupEnv
+	}
+	return p, err
 }
 
 func (g *globals) dial(ctx context.Context) (client.Client, error) {

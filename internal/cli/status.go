@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
@@ -53,7 +51,7 @@ it ends, with the same exit codes as sluice run --wait.`,
 			defer s.Close()
 			st, serr := s.GetRun(ctx, id, "")
 			if errors.Is(serr, store.ErrNotFound) {
-				return fmt.Errorf("no run %s in Temporal or in run history: list runs with `sluice history`", id)
+				return fmt.Errorf("no run %s in Temporal or in run history: list runs with `sluice runs`", id)
 			}
 			if serr != nil {
 				return serr
@@ -96,69 +94,4 @@ func newCancelCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in history)")
 	return cmd
-}
-
-func newHistoryCmd(g *globals) *cobra.Command {
-	var f store.RunFilter
-	var since string
-	cmd := &cobra.Command{
-		Use:     "history",
-		Aliases: []string{"runs"},
-		Short:   "List past and running runs from run history (Postgres)",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if since != "" {
-				d, err := parseSince(since)
-				if err != nil {
-					return err
-				}
-				f.Since = time.Now().Add(-d)
-			}
-			s, err := g.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			runs, err := s.ListRuns(ctx, f)
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				if runs == nil {
-					runs = []store.RunSummary{}
-				}
-				return writeJSON(g.stdout, runs)
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "STARTED\tPIPELINE\tENV\tTRIGGER\tSTATUS\tDURATION\tFAILED TASKS\tWORKFLOW ID")
-			for _, r := range runs {
-				dur := "-"
-				if r.EndedAt != nil {
-					dur = r.EndedAt.Sub(r.StartedAt).Round(time.Second).String()
-				}
-				failed := "-"
-				if len(r.FailedTasks) > 0 {
-					failed = fmt.Sprint(r.FailedTasks)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-					r.Pipeline, r.Env, r.Trigger, r.Status, dur, failed, r.WorkflowID)
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&f.Pipeline, "pipeline", "", "only this pipeline")
-	cmd.Flags().StringVar(&f.Env, "env", "", "only this environment")
-	cmd.Flags().StringVar(&f.Status, "status", "", "only this status (SUCCESS, FAILED, ...)")
-	cmd.Flags().StringVar(&since, "since", "", "only runs started within this duration (e.g. 24h, 7d)")
-	cmd.Flags().IntVar(&f.Limit, "limit", 20, "most runs to list")
-	return cmd
-}
-
-func parseSince(s string) (time.Duration, error) {
-	d, err := parseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("--since %q: use a duration such as 24h or 30d", s)
-	}
-	return d, nil
 }

@@ -45,6 +45,8 @@ func taskSummary(t run.Task) string {
 		return fmt.Sprintf("%s, %s", plural(o["statements"], "statement"), plural(o["rows_affected"], "row"))
 	case "notify":
 		return fmt.Sprint(o["message"])
+	case "dbt":
+		return dbtSummary(o)
 	}
 	return summarize(o)
 }

@@ -23,6 +23,7 @@ there are errors; warnings alone exit 0.`,
 				return err
 			}
 			diags := p.Validate()
+			diags = append(diags, g.dbtSelectionWarnings(cmd.Context(), p)...)
 			if g.json() {
 				out := struct {
 					Valid       bool             `json:"valid"`

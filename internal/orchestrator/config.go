@@ -36,9 +36,19 @@ type Config struct {
 	// SecretsDir holds one file per secret (SLUICE_SECRETS_DIR, optional);
 	// secrets are otherwise read from the worker's environment.
 	SecretsDir string
+	// SMTPCAFile is a PEM file of CA certificates that email channels trust
+	// for SMTP TLS besides the system roots, for a mail relay with a private
+	// CA (SLUICE_SMTP_CA_FILE, optional).
+	SMTPCAFile string
 	// ArtifactsDir keeps task artifacts: dbt logs, manifests (SLUICE_ARTIFACTS_DIR,
 	// default <project>/.data/artifacts).
 	ArtifactsDir string
+	// DbtExecutable is the dbt executable dbt tasks run when their project
+	// names none (SLUICE_DBT, default "dbt" on PATH).
+	DbtExecutable string
+	// GitCache holds bare clones of dbt projects that live in git
+	// (SLUICE_GIT_CACHE, default <user cache dir>/sluice/git).
+	GitCache string
 	// MaxConcurrentActivities per queue on the default queue (SLUICE_MAX_ACTIVITIES, default 32).
 	MaxConcurrentActivities int
 	// DbtConcurrency is the most dbt processes at once (SLUICE_DBT_CONCURRENCY, default 2).
@@ -46,6 +56,9 @@ type Config struct {
 	// RegisterSearchAttributes adds missing Sluice search attributes to the
 	// namespace at start (SLUICE_REGISTER_SEARCH_ATTRIBUTES, default true).
 	RegisterSearchAttributes bool
+	// Databricks tunes the clients of engine: databricks tasks
+	// (SLUICE_DATABRICKS_*; see DatabricksConfig).
+	Databricks DatabricksConfig
 }
 
 // ConfigFromEnv reads the configuration from the environment; flags
@@ -57,7 +70,10 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		DatabaseURL:              getenv("DATABASE_URL"),
 		ProjectDir:               getenv("SLUICE_PROJECT"),
 		SecretsDir:               getenv("SLUICE_SECRETS_DIR"),
+		SMTPCAFile:               getenv("SLUICE_SMTP_CA_FILE"),
 		ArtifactsDir:             getenv("SLUICE_ARTIFACTS_DIR"),
+		DbtExecutable:            getenv("SLUICE_DBT"),
+		GitCache:                 getenv("SLUICE_GIT_CACHE"),
 		RegisterSearchAttributes: getenv("SLUICE_REGISTER_SEARCH_ATTRIBUTES") != "false",
 	}
 	if q := getenv("SLUICE_QUEUES"); q != "" {
@@ -69,6 +85,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 	}
 	c.MaxConcurrentActivities, _ = strconv.Atoi(getenv("SLUICE_MAX_ACTIVITIES"))
 	c.DbtConcurrency, _ = strconv.Atoi(getenv("SLUICE_DBT_CONCURRENCY"))
+	c.Databricks = databricksConfigFromEnv(getenv)
 	return c
 }
 
@@ -91,6 +108,13 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ArtifactsDir == "" {
 		c.ArtifactsDir = filepath.Join(c.ProjectDir, ".data", "artifacts")
+	}
+	if c.GitCache == "" {
+		if base, err := os.UserCacheDir(); err == nil {
+			c.GitCache = filepath.Join(base, "sluice", "git")
+		} else {
+			c.GitCache = filepath.Join(c.ProjectDir, ".data", "git")
+		}
 	}
 	if c.MaxConcurrentActivities == 0 {
 		c.MaxConcurrentActivities = 32
@@ -119,5 +143,6 @@ func (c Config) Validate() error {
 	if c.DbtConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("dbt concurrency: must be at least 1, got %d", c.DbtConcurrency))
 	}
+	errs = append(errs, c.Databricks.validate()...)
 	return errors.Join(errs...)
 }

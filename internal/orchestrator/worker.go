@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,7 +15,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sluicedata/sluice/activities/builtin"
+	adatabricks "github.com/sluicedata/sluice/activities/databricks"
 	"github.com/sluicedata/sluice/activities/datagen"
+	"github.com/sluicedata/sluice/activities/dbt"
 	"github.com/sluicedata/sluice/activities/dlt"
 	"github.com/sluicedata/sluice/activities/history"
 	"github.com/sluicedata/sluice/activities/notify"
@@ -38,15 +41,25 @@ type Dependencies struct {
 	Logger *slog.Logger
 	// Getenv resolves ${env:VAR} when planning (default os.LookupEnv).
 	Getenv func(string) (string, bool)
+	// SMTPTLS is the TLS configuration of email channels (nil: system roots).
+	SMTPTLS *tls.Config
+	// Databricks builds and keeps the workspace clients of engine:
+	// databricks tasks, one per environment configuration.
+	Databricks *adatabricks.Clients
 }
 
 // NewDependencies opens the history store (migrating it) and the warehouse pools.
 func NewDependencies(ctx context.Context, cfg Config, logger *slog.Logger) (*Dependencies, error) {
+	smtpTLS, err := cfg.smtpTLSConfig()
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	return &Dependencies{Config: cfg, Store: st, Pools: &wh.Pools{}, Logger: logger}, nil
+	return &Dependencies{Config: cfg, Store: st, Pools: &wh.Pools{}, Logger: logger, SMTPTLS: smtpTLS,
+		Databricks: cfg.Databricks.Clients()}, nil
 }
 
 // Close releases connections.
@@ -61,19 +74,28 @@ func Register(w worker.Registry, queue string, d *Dependencies) {
 	runner := &task.Runner{Secrets: &secret.Store{Dir: d.Config.SecretsDir}}
 	if queue == spec.QueueDefault {
 		w.RegisterWorkflowWithOptions(workflows.RunPipeline, workflow.RegisterOptions{Name: "RunPipeline"})
+		w.RegisterWorkflowWithOptions(workflows.Backfill, workflow.RegisterOptions{Name: workflows.BackfillWorkflowName})
 		w.RegisterActivity(&plan.Activities{ProjectDir: d.Config.ProjectDir, Getenv: d.Getenv})
 		w.RegisterActivity(&history.Activities{Store: d.Store})
+		w.RegisterWorkflowWithOptions(workflows.RefreshDbtProject, workflow.RegisterOptions{Name: workflows.RefreshDbtProjectName})
 	}
 	// Task activities are registered on every queue: the plan decides where
 	// each task runs (dbt on sluice-dbt, Databricks pollers on
 	// sluice-databricks), and a worker serving a queue runs what lands there.
 	w.RegisterActivity(&builtin.Activities{Runner: runner})
-	w.RegisterActivity(&warehouse.Activities{Runner: runner, Pools: d.Pools})
+	w.RegisterActivity(&warehouse.Activities{Runner: runner, Pools: d.Pools, Databricks: d.Databricks})
 	w.RegisterActivity(&notify.Activities{Runner: runner, Secrets: runner.Secrets, Store: d.Store, Logger: d.Logger,
-		Sender: &inotify.Sender{Logger: d.Logger}})
-	w.RegisterActivity(&datagen.Activities{Runner: runner})
-	w.RegisterActivity(&dlt.Activities{Runner: runner, Pools: d.Pools})
-	w.RegisterActivity(&quality.Activities{Runner: runner, Pools: d.Pools})
+		Sender: &inotify.Sender{Logger: d.Logger, TLSConfig: d.SMTPTLS}})
+	w.RegisterActivity(&datagen.Activities{Runner: runner, Databricks: d.Databricks})
+	w.RegisterActivity(&dlt.Activities{Runner: runner, Pools: d.Pools, Databricks: d.Databricks})
+	w.RegisterActivity(&quality.Activities{Runner: runner, Pools: d.Pools, Databricks: d.Databricks})
+	w.RegisterActivity(&adatabricks.Activities{Runner: runner, Clients: d.Databricks})
+	w.RegisterActivity(&dbt.Activities{Runner: runner, ProjectDir: d.Config.ProjectDir, ArtifactsDir: d.Config.ArtifactsDir,
+		GitCache: d.Config.GitCache, Executable: d.Config.DbtExecutable, Store: d.Store, Getenv: d.Getenv,
+		EnsureCatalog: func(ctx context.Context, warehouseURL, catalog string) error {
+			_, err := d.Pools.Catalog(ctx, warehouseURL, catalog)
+			return err
+		}})
 }
 
 // Run serves the configured task queues until ctx ends, then stops the

@@ -19,6 +19,9 @@ const (
 	KindRelationships  Kind = "relationships"
 	KindExpression     Kind = "expression"
 	KindSQL            Kind = "sql"
+	// SCD type 2 invariants, both from one `scd2` entry.
+	KindSCD2OpenRow   Kind = "scd2_one_open_row"
+	KindSCD2NoOverlap Kind = "scd2_no_overlap"
 )
 
 // Check is one executable check, produced by Expand. Names are kept as the
@@ -40,6 +43,8 @@ type Check struct {
 	Field      string        `json:"field,omitempty"`   // relationships: parent column
 	Expression string        `json:"expression,omitempty"`
 	SQL        string        `json:"sql,omitempty"`
+	Start      string        `json:"start,omitempty"` // scd2: version start column
+	End        string        `json:"end,omitempty"`   // scd2: version end column (NULL = current)
 }
 
 // maxNameSQL is how much of an expression or query a default name shows.
@@ -146,6 +151,15 @@ func (s Spec) expand() []expanded {
 		c := base
 		c.Kind, c.Columns, c.To, c.Field = KindRelationships, []string{r.Column}, r.To, r.Field
 		add(fmt.Sprintf("relationships[%d]", i), fmt.Sprintf("relationships(%s -> %s.%s)", r.Column, r.To, r.Field), c)
+	}
+	if s.SCD2 != nil {
+		start, end := s.SCD2.start(), s.SCD2.end()
+		key := strings.Join(s.SCD2.Key, ", ")
+		c := base
+		c.Kind, c.Columns, c.Start, c.End = KindSCD2OpenRow, append([]string(nil), s.SCD2.Key...), start, end
+		add("scd2", fmt.Sprintf("scd2_one_open_row(%s)", key), c)
+		c.Kind = KindSCD2NoOverlap
+		add("scd2", fmt.Sprintf("scd2_no_overlap(%s)", key), c)
 	}
 	if s.Expression != "" {
 		c := base

@@ -387,6 +387,13 @@ func evaluate(r *Result, c Check, rows Rows, now time.Time) (bool, error) {
 	case KindSQL:
 		pass = "the query returned no rows"
 		fail = "the query returned " + plural(n, "row", "rows")
+	case KindSCD2OpenRow:
+		key := "(" + strings.Join(c.Columns, ", ") + ")"
+		pass = fmt.Sprintf("every key %s has at most one open version (%s IS NULL)", key, c.End)
+		fail = fmt.Sprintf("%s %s more than one open version (%s IS NULL)", plural(n, "key", "keys"), pick(n, "has", "have"), c.End)
+	case KindSCD2NoOverlap:
+		pass = fmt.Sprintf("no versions of a key overlap in [%s, %s)", c.Start, c.End)
+		fail = fmt.Sprintf("%s of versions of a key overlap in [%s, %s)", plural(n, "pair", "pairs"), c.Start, c.End)
 	}
 	if n == 0 {
 		r.Message = pass

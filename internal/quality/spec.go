@@ -27,6 +27,7 @@ type Spec struct {
 	RowCount       *RowCount        `json:"row_count,omitempty" jsonschema:"description=Bounds on the number of rows."`
 	Freshness      *Freshness       `json:"freshness,omitempty" jsonschema:"description=How old the newest row may be."`
 	Relationships  []Relationship   `json:"relationships,omitempty" jsonschema:"description=Foreign keys: every non-NULL value of column must exist in to.field."`
+	SCD2           *SCD2            `json:"scd2,omitempty" jsonschema:"description=SCD type 2 invariants of a history table: at most one open version per key\\, and no overlapping versions."`
 	Expression     string           `json:"expression,omitempty" jsonschema:"description=SQL condition every row must satisfy\\, e.g. price >= 0. Rows where it is NULL are not offenders."`
 	SQL            string           `json:"sql,omitempty" jsonschema:"description=Custom query: every row it returns is an offending row. Stands alone in its entry."`
 }
@@ -253,6 +254,28 @@ func (s Spec) Validate() error {
 
 // tableKinds lists the table-based check fields the entry sets, in Expand
 // order.
+// SCD2 names the columns of a slowly changing dimension of type 2 (as DLT's
+// APPLY CHANGES ... STORED AS SCD TYPE 2 builds it).
+type SCD2 struct {
+	Key   ColumnSet `json:"key" jsonschema:"description=Key column\\, or a list of columns"`
+	Start string    `json:"start,omitempty" jsonschema:"description=Column where a version starts (default __START_AT)"`
+	End   string    `json:"end,omitempty" jsonschema:"description=Column where a version ends\\, NULL while current (default __END_AT)"`
+}
+
+func (s SCD2) start() string {
+	if s.Start == "" {
+		return "__START_AT"
+	}
+	return s.Start
+}
+
+func (s SCD2) end() string {
+	if s.End == "" {
+		return "__END_AT"
+	}
+	return s.End
+}
+
 func (s Spec) tableKinds() []string {
 	var set []string
 	if s.NotNull != nil {
@@ -272,6 +295,9 @@ func (s Spec) tableKinds() []string {
 	}
 	if s.Relationships != nil {
 		set = append(set, "relationships")
+	}
+	if s.SCD2 != nil {
+		set = append(set, "scd2")
 	}
 	if s.Expression != "" {
 		set = append(set, "expression")
@@ -429,6 +455,20 @@ func (s Spec) validate(idx int) FieldErrors {
 		column(field+".column", r.Column)
 		table(field+".to", r.To, "silver.orders")
 		column(field+".field", r.Field)
+	}
+	if s.SCD2 != nil {
+		if len(s.SCD2.Key) == 0 {
+			add("scd2.key", "is missing: name the key column(s), e.g. key: customer_id")
+		}
+		for i, c := range s.SCD2.Key {
+			column(fmt.Sprintf("scd2.key[%d]", i), c)
+		}
+		if s.SCD2.Start != "" {
+			column("scd2.start", s.SCD2.Start)
+		}
+		if s.SCD2.End != "" {
+			column("scd2.end", s.SCD2.End)
+		}
 	}
 	return errs
 }

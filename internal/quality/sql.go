@@ -152,6 +152,46 @@ func buildPlan(d Dialect, c Check, limit int) (plan, error) {
 				" GROUP BY " + key + " ORDER BY count(*) DESC, 1" + limitClause(limit),
 		}, nil
 
+	case KindSCD2OpenRow, KindSCD2NoOverlap:
+		if len(cols) == 0 {
+			return plan{}, fmt.Errorf("an scd2 check needs a key")
+		}
+		startName, err := columnName(c.Start)
+		if err != nil {
+			return plan{}, fmt.Errorf("column %q is not a valid column name: %w", c.Start, err)
+		}
+		endName, err := columnName(c.End)
+		if err != nil {
+			return plan{}, fmt.Errorf("column %q is not a valid column name: %w", c.End, err)
+		}
+		start, end := d.QuoteIdent(startName), d.QuoteIdent(endName)
+		if c.Kind == KindSCD2OpenRow {
+			from := " FROM " + table + where(end+" IS NULL") + " GROUP BY " + strings.Join(cols, ", ") + " HAVING count(*) > 1"
+			return plan{
+				measure: "SELECT count(*) FROM (SELECT count(*) AS " + countColumn + from + ") AS open_rows",
+				sample:  "SELECT " + strings.Join(cols, ", ") + ", count(*) AS " + countColumn + from + " ORDER BY count(*) DESC" + limitClause(limit),
+			}, nil
+		}
+		src := table
+		if c.Where != "" {
+			src = "(SELECT * FROM " + table + " WHERE (" + c.Where + "))"
+		}
+		same := make([]string, len(cols))
+		for i, col := range cols {
+			same[i] = "a." + col + " = b." + col
+		}
+		from := " FROM " + src + " AS a JOIN " + src + " AS b ON " + strings.Join(same, " AND ") +
+			" AND a." + start + " < b." + start + " AND (a." + end + " IS NULL OR a." + end + " > b." + start + ")"
+		keys := make([]string, len(cols))
+		for i, col := range cols {
+			keys[i] = "a." + col
+		}
+		return plan{
+			measure: "SELECT count(*)" + from,
+			sample: "SELECT " + strings.Join(keys, ", ") + ", a." + start + " AS first_start, a." + end + " AS first_end, b." + start +
+				" AS next_start" + from + " ORDER BY 1" + limitClause(limit),
+		}, nil
+
 	case KindExpression:
 		if isBlank(c.Expression) {
 			return plan{}, fmt.Errorf("the expression is empty")

@@ -130,3 +130,14 @@ func TestCronNextPrev(t *testing.T) {
 	require.True(t, Cron{}.Next(at("2026-01-01T00:00:00Z"), nil).IsZero(), "a zero Cron never fires")
 	require.True(t, Cron{}.Prev(at("2026-01-01T00:00:00Z"), nil).IsZero())
 }
+
+func TestValidateRejectsDayOfMonthAndDayOfWeek(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t, "project: p\nenvironments: {local: {engine: local}}\n", map[string]string{"pipelines/p.yaml": `name: p
+schedule: {cron: "0 6 1 * 1"}
+tasks: [{key: a, type: noop}]
+`})
+	require.Equal(t, []string{
+		`pipelines/p.yaml:2:18: schedule.cron: "0 6 1 * 1" restricts both the day of the month and the day of the week: Temporal starts a run only on days matching both, where classic cron starts on days matching either (use * for one of them, or two pipelines)`,
+	}, diagLines(loadProject(t, dir).Validate()))
+}

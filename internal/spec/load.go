@@ -24,6 +24,9 @@ type Project struct {
 	// Diags holds what loading found (errors and warnings). Validate adds
 	// the semantic checks.
 	Diags Diagnostics
+	// Getenv is the environment ${env:VAR} references are checked against
+	// (default the process's); Plan uses its request's.
+	Getenv func(string) (string, bool)
 
 	pos map[string]Pos
 }

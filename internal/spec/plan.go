@@ -155,6 +155,9 @@ func (p *Project) Plan(req PlanRequest) (*Plan, error) {
 	if req.Getenv == nil {
 		req.Getenv = os.LookupEnv
 	}
+	if p.Getenv == nil {
+		p.Getenv = req.Getenv
+	}
 	pf, err := p.Pipeline(req.Pipeline)
 	if err != nil {
 		return nil, err

@@ -193,8 +193,8 @@ type DbtConfig struct {
 	FullRefresh bool              `json:"full_refresh,omitempty"`
 	Threads     int               `json:"threads,omitempty"`
 	Target      string            `json:"target,omitempty"`
-	Schema      string            `json:"schema,omitempty" jsonschema:"description=Target schema in the generated profile (default: dbt)"`
-	SkipTests   bool              `json:"skip_tests,omitempty" jsonschema:"description=Drop test commands (and use --exclude test_type for build)"`
+	Schema      string            `json:"schema,omitempty" jsonschema:"description=Schema dbt builds into (default: the environment's databricks.schema\\, else dbt)"`
+	SkipTests   bool              `json:"skip_tests,omitempty" jsonschema:"description=Drop test commands (and run build with --exclude resource_type:test)"`
 	Env         map[string]string `json:"env,omitempty" jsonschema:"description=Extra environment for dbt (values may be ${secret:NAME})"`
 }
 

@@ -151,7 +151,7 @@ func (p *Project) checkEnvVars(v reflect.Value, path string, diags *Diagnostics)
 			return
 		}
 		for _, r := range refs {
-			if r.Namespace == NSEnvVar && r.Default == nil && os.Getenv(r.Name) == "" {
+			if r.Namespace == NSEnvVar && r.Default == nil && !p.envSet(r.Name) {
 				diags.warn(p.posOf(path), path, fmt.Sprintf("set %s or write ${env:%s:-default}", r.Name, r.Name), "environment variable %s is not set", r.Name)
 			}
 		}
@@ -229,6 +229,10 @@ func (p *Project) validatePipeline(pf *PipelineFile, envName string, diags *Diag
 			if _, err := time.LoadLocation(s.Timezone); err != nil {
 				diags.add(at("schedule.timezone"), "schedule.timezone", "use an IANA name such as UTC or Europe/Paris", "unknown time zone %q", s.Timezone)
 			}
+		}
+		if f := strings.Fields(s.Cron.Expr); len(f) == 5 && f[2] != "*" && f[4] != "*" {
+			diags.add(at("schedule.cron"), "schedule.cron", "use * for one of them, or two pipelines",
+				"%q restricts both the day of the month and the day of the week: Temporal starts a run only on days matching both, where classic cron starts on days matching either", s.Cron.Original)
 		}
 		if s.Overlap != "" && !slices.Contains(Overlaps, s.Overlap) {
 			diags.add(at("schedule.overlap"), "schedule.overlap", suggestOr(s.Overlap, Overlaps), "unknown overlap policy %q", s.Overlap)
@@ -462,7 +466,7 @@ func (p *Project) checkRef(r Ref, pos Pos, field, task string, upstream map[stri
 			}
 		}
 	case NSEnvVar:
-		if r.Default == nil && os.Getenv(r.Name) == "" {
+		if r.Default == nil && !p.envSet(r.Name) {
 			diags.warn(pos, field, fmt.Sprintf("set %s or write ${env:%s:-default}", r.Name, r.Name), "environment variable %s is not set", r.Name)
 		}
 	}
@@ -572,3 +576,14 @@ func isSecretRef(s string) bool {
 
 // HasSecretRef reports whether s holds a ${secret:...} reference.
 func HasSecretRef(s string) bool { return isSecretRef(s) }
+
+// envSet reports whether a variable is set in the environment the project
+// is checked for (Project.Getenv, default the process's).
+func (p *Project) envSet(name string) bool {
+	getenv := p.Getenv
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	v, ok := getenv(name)
+	return ok && v != ""
+}

@@ -127,6 +127,8 @@ type RunFilter struct {
 	Status   string
 	Since    time.Time
 	Limit    int
+	// RepairOf lists the runs that repair this workflow id.
+	RepairOf string
 }
 
 // RunSummary is a row of a run listing.
@@ -161,6 +163,9 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]RunSummary, error)
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "r.started_at >= "+arg(f.Since))
+	}
+	if f.RepairOf != "" {
+		where = append(where, "r.repair_of = "+arg(f.RepairOf))
 	}
 	if f.Limit <= 0 {
 		f.Limit = 20

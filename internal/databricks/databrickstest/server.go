@@ -309,6 +309,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /api/2.0/fs/files/{path...}", s.putFile)
 	mux.HandleFunc("HEAD /api/2.0/fs/files/{path...}", s.headFile)
 	mux.HandleFunc("GET /api/2.0/fs/files/{path...}", s.getFile)
+	mux.HandleFunc("GET /api/2.0/fs/directories/{path...}", s.listDirectory)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusNotFound, "ENDPOINT_NOT_FOUND",

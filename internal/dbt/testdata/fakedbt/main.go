@@ -2,7 +2,8 @@
 // cannot be installed where Sluice is built. It does not imitate dbt's
 // logic; it replays REAL dbt output (the --log-format json captures and
 // artifacts in /work/shared/testdata/dbt) and behaves like dbt at the
-// process level: exit codes, artifacts in <project>/target, SIGINT.
+// process level: exit codes, artifacts in <project>/target (or in
+// DBT_TARGET_PATH when set, as dbt reads it), SIGINT.
 //
 // Behaviour is driven by environment variables. Each FAKEDBT_<X> can be
 // given per command as FAKEDBT_<X>_<COMMAND> (COMMAND upper-cased, spaces
@@ -143,6 +144,12 @@ func run(args []string) int {
 		return 130
 	}
 	target := filepath.Join(projectDir, "target")
+	if t := os.Getenv("DBT_TARGET_PATH"); t != "" { // as dbt reads it
+		target = t
+		if !filepath.IsAbs(t) {
+			target = filepath.Join(projectDir, t)
+		}
+	}
 	if rr := get("RUN_RESULTS"); rr == "auto" {
 		if err := writeRunResults(filepath.Join(target, "run_results.json"), invocationID, command, finished); err != nil {
 			fmt.Fprintln(os.Stderr, "fakedbt:", err)

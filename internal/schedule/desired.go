@@ -167,7 +167,6 @@ func desired(p *spec.Project, pf *spec.PipelineFile, env string) (Desired, bool,
 	return d, true, nil
 }
 
-
 func firstNonZero[T comparable](vs ...T) T {
 	var zero T
 	for _, v := range vs {

@@ -54,11 +54,15 @@ func TestReadmeSignalApproveRecipes(t *testing.T) {
 	code, out = sb.sluice("run", "olist_report", "--date", "2026-11-23")
 	require.Equal(t, 0, code, out)
 	waitForTask(t, sb, "sluice/olist_report/local/2026-11-23", "rates_ready", dag.Running)
+	sb.runRecipe(t, "signal")
+	waitForTask(t, sb, "sluice/olist_report/local/2026-11-23", "publish_ok", dag.Running)
+	require.Equal(t, "data-ready", status(t, sb, "sluice/olist_report/local/2026-11-23").Task("rates_ready").Output["signal"])
 	sb.runRecipe(t, "cancel")
 	code, out = sb.sluice("status", "sluice/olist_report/local/2026-11-23", "--wait")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "olist_report in local: CANCELED")
-	require.Regexp(t, `rates_ready\s+wait_for\s+CANCELED`, out)
+	require.Regexp(t, `rates_ready\s+wait_for\s+SUCCESS`, out)
+	require.Regexp(t, `publish_ok\s+approval\s+CANCELED`, out, "the approval it was waiting for is canceled")
 }
 
 // TestApprovalRejectedOverTheWire checks the validator's reasons reach a

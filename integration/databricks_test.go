@@ -110,18 +110,6 @@ func startDBXWorker(t *testing.T, sb *sandbox, secret ...string) {
 	t.Cleanup(func() { cancel(); wg.Wait(); deps.Close() })
 }
 
-// dbxBodies returns the canonical JSON dbxBodies of the requests to path.
-func dbxBodies(t *testing.T, srv *databrickstest.Server, method, path string) []string {
-	t.Helper()
-	var out []string
-	for _, r := range srv.RequestsTo(method, path) {
-		b, err := json.Marshal(r.JSON(t))
-		require.NoError(t, err)
-		out = append(out, string(b))
-	}
-	return out
-}
-
 func dbxStates(v any) []string {
 	var out []string
 	for _, s := range v.([]any) {
@@ -171,9 +159,9 @@ func TestDatabricksOlistDaily(t *testing.T) {
 
 	// Both pipelines: one update each, with the task's refresh settings.
 	require.Equal(t, []string{`{"cause":"API_CALL","full_refresh":true}`},
-		dbxBodies(t, srv, http.MethodPost, "/api/2.0/pipelines/"+dbxMainID+"/updates"))
+		srv.Bodies(t, http.MethodPost, "/api/2.0/pipelines/"+dbxMainID+"/updates"))
 	require.Equal(t, []string{`{"cause":"API_CALL","full_refresh":false,"refresh_selection":["customers_history","products_history"]}`},
-		dbxBodies(t, srv, http.MethodPost, "/api/2.0/pipelines/"+dbxCDCID+"/updates"))
+		srv.Bodies(t, http.MethodPost, "/api/2.0/pipelines/"+dbxCDCID+"/updates"))
 	require.Len(t, srv.RequestsTo(http.MethodGet, "/api/2.0/pipelines"), 1, "olist_main_pipeline looked up by name once")
 	mainUpdates := srv.Updates(dbxMainID)
 	require.Len(t, mainUpdates, 1)
@@ -270,7 +258,7 @@ func TestDatabricksExampleProd(t *testing.T) {
 		require.True(t, strings.HasPrefix(r.Header.Get("Authorization"), "Bearer oauth-token-"), "%s %s", r.Method, r.Path)
 	}
 	for _, id := range []string{"0a1b2c3d-main", "0a1b2c3d-cdc"} {
-		require.Equal(t, []string{`{"cause":"API_CALL","full_refresh":false}`}, dbxBodies(t, srv, http.MethodPost, "/api/2.0/pipelines/"+id+"/updates"))
+		require.Equal(t, []string{`{"cause":"API_CALL","full_refresh":false}`}, srv.Bodies(t, http.MethodPost, "/api/2.0/pipelines/"+id+"/updates"))
 	}
 	_, ok := srv.File("/Volumes/olist/landing/raw/olist/batch=0020261122/_SUCCESS")
 	require.True(t, ok)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicedata/sluice/internal/gitsource/gittest"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/sluicedata/sluice/internal/cli"
@@ -189,27 +191,9 @@ tasks:
 // bareDbtRepo makes a bare git repository with the dbt project in dbt/.
 func bareDbtRepo(t *testing.T) (bare, commit string) {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git binary not found in PATH: the tests build a repository with it, and go-git serves file:// through git-upload-pack")
-	}
-	base := t.TempDir()
-	work, bare := filepath.Join(base, "work"), filepath.Join(base, "analytics.git")
-	git := func(dir string, args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull,
-			"GIT_AUTHOR_NAME=Sluice Test", "GIT_AUTHOR_EMAIL=test@example.com",
-			"GIT_COMMITTER_NAME=Sluice Test", "GIT_COMMITTER_EMAIL=test@example.com")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
-		return strings.TrimSpace(string(out))
-	}
-	git(base, "init", "-q", "-b", "main", work)
-	writeTestFile(t, filepath.Join(work, "dbt", "dbt_project.yml"), "name: jaffle_shop\nversion: '1.0'\nconfig-version: 2\nprofile: jaffle_shop\n", 0o644)
-	git(work, "add", "-A")
-	git(work, "commit", "-q", "-m", "dbt project")
-	git(base, "clone", "-q", "--bare", work, bare)
-	return bare, git(work, "rev-parse", "HEAD")
+	return gittest.BareRepo(t, "analytics", map[string]string{
+		"dbt/dbt_project.yml": "name: jaffle_shop\nversion: '1.0'\nconfig-version: 2\nprofile: jaffle_shop\n",
+	})
 }
 
 func writeTestFile(t *testing.T, path, content string, mode os.FileMode) {

@@ -2,17 +2,8 @@ package integration
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sluicedata/sluice/internal/notify/smtptest"
 	"github.com/sluicedata/sluice/internal/orchestrator"
 	"github.com/sluicedata/sluice/internal/store"
 )
@@ -56,7 +46,7 @@ var secretValues = []string{smtpPassword, slackToken, archivedToken, hookToken, 
 
 // receivers are the endpoints of the ops project's channels.
 type receivers struct {
-	mail     *mailServer
+	mail     *smtptest.Server
 	slack    *httpReceiver
 	archived *httpReceiver
 	hook     *httpReceiver
@@ -70,16 +60,16 @@ type receivers struct {
 func notifySandbox(t *testing.T) (*sandbox, *receivers) {
 	t.Helper()
 	r := &receivers{
-		mail:       startMailServer(t),
+		mail:       smtptest.Start(t, smtptest.Options{STARTTLS: true, RequireAuth: true, User: smtpUser, Password: smtpPassword}),
 		slack:      startHTTPReceiver(t, nil),
 		archived:   startHTTPReceiver(t, func(*received) (int, string, bool) { return http.StatusGone, "channel_is_archived", false }),
 		hook:       startHTTPReceiver(t, nil),
 		secretsDir: t.TempDir(),
 	}
 	r.caFile = filepath.Join(t.TempDir(), "smtp-ca.pem")
-	require.NoError(t, os.WriteFile(r.caFile, r.mail.caPEM, 0o600))
+	require.NoError(t, os.WriteFile(r.caFile, r.mail.CAPEM, 0o600))
 	for name, value := range map[string]string{
-		"SMTP_URL":             fmt.Sprintf("smtp://%s:%s@%s", smtpUser, smtpPassword, r.mail.addr),
+		"SMTP_URL":             fmt.Sprintf("smtp://%s:%s@%s", smtpUser, smtpPassword, r.mail.Addr),
 		"SLACK_WEBHOOK_URL":    r.slack.url + "/services/T000/B000/" + slackToken,
 		"ARCHIVED_WEBHOOK_URL": r.archived.url + "/services/T000/B111/" + archivedToken,
 		"HOOK_URL":             r.hook.url + "/hooks/sluice?token=" + hookToken,
@@ -161,108 +151,6 @@ func (rc *httpReceiver) byEvent(kind string) []received {
 		}
 	}
 	return out
-}
-
-// mailServer is a real SMTP server (github.com/emersion/go-smtp) offering
-// STARTTLS with a certificate made for the test, and AUTH PLAIN.
-type mailServer struct {
-	addr  string
-	caPEM []byte
-	mu    sync.Mutex
-	mails []receivedMail
-}
-
-type receivedMail struct {
-	user string
-	tls  bool
-	from string
-	to   []string
-	data []byte
-}
-
-func (m *mailServer) received() []receivedMail {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]receivedMail(nil), m.mails...)
-}
-
-type mailSession struct {
-	srv  *mailServer
-	conn *smtp.Conn
-	cur  receivedMail
-}
-
-func (s *mailSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *mailSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != smtpUser || pass != smtpPassword {
-			return smtp.ErrAuthFailed
-		}
-		s.cur.user = user
-		return nil
-	}), nil
-}
-
-func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
-	if s.cur.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	_, s.cur.tls = s.conn.TLSConnectionState()
-	s.cur.from = from
-	return nil
-}
-
-func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-
-func (s *mailSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.data = data
-	s.srv.mu.Lock()
-	s.srv.mails = append(s.srv.mails, s.cur)
-	s.srv.mu.Unlock()
-	return nil
-}
-
-func (s *mailSession) Reset()        { s.cur = receivedMail{user: s.cur.user} }
-func (s *mailSession) Logout() error { return nil }
-
-func startMailServer(t *testing.T) *mailServer {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sluice integration SMTP"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(2 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	m := &mailServer{caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &mailSession{srv: m, conn: c}, nil
-	}))
-	srv.Domain = "localhost"
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	m.addr = l.Addr().String()
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return m
 }
 
 // requireNoSecrets fails when text holds a secret value.

@@ -85,10 +85,9 @@ const (
 )
 
 type taskRun struct {
-	plan   spec.PlannedTask
-	st     *run.Task
-	phase  phase
-	resume json.RawMessage
+	plan  spec.PlannedTask
+	st    *run.Task
+	phase phase
 }
 
 func (r *pipelineRun) setup(ctx workflow.Context) error {
@@ -347,7 +346,7 @@ func (r *pipelineRun) startAttempt(ctx workflow.Context, t *taskRun) {
 				WorkflowID: r.status.WorkflowID, RunID: r.status.RunID,
 				Task: t.plan.Key, Type: t.plan.Type, Attempt: n, Timeout: t.plan.Timeout,
 				LogicalDate: r.status.LogicalDate, Trigger: string(r.status.Trigger),
-				Params: r.plan.Params, Target: r.plan.Target, Resume: t.resume,
+				Params: r.plan.Params, Target: r.plan.Target, Resume: t.st.Resume,
 			}
 			actx := workflow.WithActivityOptions(ctx, r.activityOptions(t, n))
 			fut, err = r.execute(actx, t, meta, with)
@@ -461,7 +460,6 @@ func (r *pipelineRun) attemptDone(ctx workflow.Context, t *taskRun, out map[stri
 	a.EndedAt = now
 	r.dirty[t.plan.Key] = true
 	if resume != nil {
-		t.resume = resume
 		t.st.Resume = resume
 	}
 	if e == nil {

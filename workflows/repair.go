@@ -66,7 +66,7 @@ func (r *pipelineRun) applyRepair(orig *run.Status) error {
 		o := orig.Task(t.plan.Key)
 		if rerun[t.plan.Key] {
 			if o != nil {
-				t.resume = o.Resume
+				t.st.Resume = o.Resume
 			}
 			continue
 		}

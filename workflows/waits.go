@@ -286,7 +286,5 @@ func describeSignal(name string, match map[string]string) string {
 // sortedKeys returns a map's keys in order, so nothing in the workflow
 // depends on Go's random map iteration.
 func sortedKeys[V any](m map[string]V) []string {
-	keys := slices.Collect(maps.Keys(m))
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }

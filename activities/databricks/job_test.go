@@ -40,25 +40,12 @@ func setupJob(t *testing.T) (*adatabricks.Activities, *databrickstest.Server, ad
 
 func runJob(t *testing.T, acts *adatabricks.Activities, in adatabricks.JobInput) (adatabricks.JobResult, *acttest.Beats, error) {
 	t.Helper()
-	env, beats := acttest.Env(t, acts)
-	val, err := env.ExecuteActivity(acts.RunJob, in)
-	var res adatabricks.JobResult
-	if err == nil {
-		require.NoError(t, val.Get(&res))
-	}
-	return res, beats, err
+	return acttest.Execute[adatabricks.JobResult](t, acts, acts.RunJob, in)
 }
 
 // runNowBodies returns the canonical JSON bodies of the run-now requests.
 func runNowBodies(t *testing.T, srv *databrickstest.Server) []string {
-	t.Helper()
-	var out []string
-	for _, r := range srv.RequestsTo(http.MethodPost, "/api/2.2/jobs/run-now") {
-		b, err := json.Marshal(r.JSON(t))
-		require.NoError(t, err)
-		out = append(out, string(b))
-	}
-	return out
+	return srv.Bodies(t, http.MethodPost, "/api/2.2/jobs/run-now")
 }
 
 func TestRunJob(t *testing.T) {

@@ -34,12 +34,7 @@ func setupGenerate(t *testing.T) (*datagen.Activities, *databrickstest.Server, d
 
 func generate(t *testing.T, acts *datagen.Activities, in datagen.GenerateInput) (datagen.GenerateResult, error) {
 	t.Helper()
-	env, _ := acttest.Env(t, acts)
-	val, err := env.ExecuteActivity(acts.Generate, in)
-	var res datagen.GenerateResult
-	if err == nil {
-		require.NoError(t, val.Get(&res))
-	}
+	res, _, err := acttest.Execute[datagen.GenerateResult](t, acts, acts.Generate, in)
 	return res, err
 }
 

@@ -88,9 +88,6 @@ func buildLog(t testing.TB) string {
 func runManifest(t testing.TB) string {
 	return shared(t, "manifests", "openlineage_structlogs_postgres_run__v12__dbt1.8.2__manifest.json")
 }
-func buildManifest(t testing.TB) string {
-	return shared(t, "manifests", "openlineage_structlogs_postgres_build__v12__dbt1.8.2__manifest.json")
-}
 
 // fixture is one test's world: a project folder holding a dbt project, an
 // artifact store, a git cache, and the activity environment.

@@ -1,16 +1,14 @@
 package dbt
 
 import (
-	"io"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sluicedata/sluice/internal/gitsource/gittest"
 
 	"github.com/stretchr/testify/require"
 
@@ -26,40 +24,18 @@ type gitRepo struct {
 
 func newGitRepo(t *testing.T) gitRepo {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git binary not found in PATH: the test builds its repository with it, and go-git serves file:// through git-upload-pack")
-	}
-	base := t.TempDir()
-	work, bare := filepath.Join(base, "work"), filepath.Join(base, "warehouse.git")
-	git := func(dir string, args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull,
-			"GIT_AUTHOR_NAME=Sluice Test", "GIT_AUTHOR_EMAIL=test@example.com",
-			"GIT_COMMITTER_NAME=Sluice Test", "GIT_COMMITTER_EMAIL=test@example.com")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
-		return strings.TrimSpace(string(out))
-	}
-	git(base, "init", "-q", "-b", "main", work)
-	writeFile(t, filepath.Join(work, "dbt", "dbt_project.yml"), "name: jaffle_shop\nversion: '1.0'\nconfig-version: 2\nprofile: jaffle_shop\n")
-	writeFile(t, filepath.Join(work, "dbt", "models", "orders.sql"), "select 1 as id\n")
-	git(work, "add", "-A")
-	git(work, "commit", "-q", "-m", "dbt project")
-	git(base, "clone", "-q", "--bare", work, bare)
-	return gitRepo{bare: bare, commit: git(work, "rev-parse", "HEAD")}
+	bare, commit := gittest.BareRepo(t, "warehouse", map[string]string{
+		"dbt/dbt_project.yml":   "name: jaffle_shop\nversion: '1.0'\nconfig-version: 2\nprofile: jaffle_shop\n",
+		"dbt/models/orders.sql": "select 1 as id\n",
+	})
+	return gitRepo{bare: bare, commit: commit}
 }
 
 // serveHTTP serves the repository with the real `git http-backend` (smart
 // HTTP) behind basic auth with one token.
 func (r gitRepo) serveHTTP(t *testing.T, token string) string {
 	t.Helper()
-	gitPath, err := exec.LookPath("git")
-	require.NoError(t, err)
-	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"}, Stderr: io.Discard, Env: []string{
-		"GIT_PROJECT_ROOT=" + filepath.Dir(r.bare), "GIT_HTTP_EXPORT_ALL=1",
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull,
-	}}
+	backend := gittest.Backend(t, r.bare)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if _, pw, ok := req.BasicAuth(); !ok || pw != token {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)

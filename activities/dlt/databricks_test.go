@@ -36,24 +36,11 @@ func setupUpdate(t *testing.T) (*dlt.Activities, *databrickstest.Server, dlt.Upd
 
 func runUpdate(t *testing.T, acts *dlt.Activities, in dlt.UpdateInput) (dlt.UpdateResult, *acttest.Beats, error) {
 	t.Helper()
-	env, beats := acttest.Env(t, acts)
-	val, err := env.ExecuteActivity(acts.RunUpdate, in)
-	var res dlt.UpdateResult
-	if err == nil {
-		require.NoError(t, val.Get(&res))
-	}
-	return res, beats, err
+	return acttest.Execute[dlt.UpdateResult](t, acts, acts.RunUpdate, in)
 }
 
 func startBodies(t *testing.T, srv *databrickstest.Server) []string {
-	t.Helper()
-	var out []string
-	for _, r := range srv.RequestsTo(http.MethodPost, "/api/2.0/pipelines/p-main/updates") {
-		b, err := json.Marshal(r.JSON(t))
-		require.NoError(t, err)
-		out = append(out, string(b))
-	}
-	return out
+	return srv.Bodies(t, http.MethodPost, "/api/2.0/pipelines/p-main/updates")
 }
 
 func stateNames(res dlt.UpdateResult) []string {

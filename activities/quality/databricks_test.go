@@ -109,11 +109,8 @@ func TestRunChecksDatabricks(t *testing.T) {
 		acts, _, in := setupChecks(t)
 		in.Config.Checks = in.Config.Checks[:1]
 		in.Config.Catalog = "olist_dev"
-		env, _ := acttest.Env(t, acts)
-		val, err := env.ExecuteActivity(acts.RunChecks, in)
+		res, _, err := acttest.Execute[quality.ChecksResult](t, acts, acts.RunChecks, in)
 		require.NoError(t, err)
-		var res quality.ChecksResult
-		require.NoError(t, val.Get(&res))
 		require.Equal(t, 3, res.Passed)
 		require.Equal(t, "row count 120 is within bounds (min 100)", res.Checks[2].Message)
 	})

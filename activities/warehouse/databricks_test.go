@@ -42,12 +42,7 @@ func setupSQL(t *testing.T) (*warehouse.Activities, *databrickstest.Server, ware
 
 func runSQL(t *testing.T, acts *warehouse.Activities, in warehouse.SQLInput) (warehouse.SQLResult, error) {
 	t.Helper()
-	env, _ := acttest.Env(t, acts)
-	val, err := env.ExecuteActivity(acts.RunSQL, in)
-	var res warehouse.SQLResult
-	if err == nil {
-		require.NoError(t, val.Get(&res))
-	}
+	res, _, err := acttest.Execute[warehouse.SQLResult](t, acts, acts.RunSQL, in)
 	return res, err
 }
 

@@ -304,11 +304,6 @@ func (c *Client) stopStartedUpdate(ctx context.Context, pid string, req UpdateRe
 	}
 }
 
-func isTerminalUpdateState(s string) bool {
-	return s == string(pipelines.UpdateInfoStateCompleted) || s == string(pipelines.UpdateInfoStateFailed) ||
-		s == string(pipelines.UpdateInfoStateCanceled)
-}
-
 // pollUpdate polls the update until it ends.
 func (c *Client) pollUpdate(ctx context.Context, req UpdateRequest, st UpdateResume, hb func(UpdateResume, UpdateProgress)) (UpdateResult, error) {
 	pid, uid := st.PipelineID, st.UpdateID

@@ -3,10 +3,10 @@ package gitsource
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/sluicedata/sluice/internal/gitsource/gittest"
 
 	"github.com/stretchr/testify/require"
 )
@@ -28,31 +28,13 @@ type fixture struct {
 	tagObj string // SHA of the annotated tag object v1.0
 }
 
-// requireGit skips when the git binary is missing: fixtures are built with
-// it, and go-git v5 runs git-upload-pack to serve file:// URLs.
-func requireGit(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git binary not found in PATH: gitsource tests build their fixture repositories with it")
-	}
-}
+func requireGit(t testing.TB) { t.Helper(); gittest.Require(t) }
 
-func gitEnv() []string {
-	return append(os.Environ(),
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_TERMINAL_PROMPT=0",
-		"GIT_AUTHOR_NAME=Sluice Test", "GIT_AUTHOR_EMAIL=test@example.com",
-		"GIT_COMMITTER_NAME=Sluice Test", "GIT_COMMITTER_EMAIL=test@example.com",
-	)
-}
+func gitEnv() []string { return gittest.Env() }
 
 func runGit(t testing.TB, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = gitEnv()
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "git %s: %s", strings.Join(args, " "), out)
-	return strings.TrimSpace(string(out))
+	return gittest.Run(t, dir, args...)
 }
 
 func writeFile(t testing.TB, path, content string, perm os.FileMode) {

@@ -2,15 +2,13 @@ package gitsource
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/sluicedata/sluice/internal/gitsource/gittest"
 
 	"github.com/go-git/go-git/v5"
 
@@ -22,22 +20,7 @@ import (
 // listed in forbidden authenticates but gets 403.
 func gitHTTPServer(t *testing.T, fx *fixture, users map[string]string, forbidden string) string {
 	t.Helper()
-	gitPath, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git binary not found in PATH: the smart-HTTP test serves the repository with `git http-backend`")
-	}
-	backend := &cgi.Handler{
-		Path: gitPath,
-		Args: []string{"http-backend"},
-		// http-backend logs misses ("Not a git repository") to stderr.
-		Stderr: io.Discard,
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + filepath.Dir(fx.bare),
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1",
-			"GIT_CONFIG_GLOBAL=" + os.DevNull,
-		},
-	}
+	backend := gittest.Backend(t, fx.bare)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, token, ok := r.BasicAuth()
 		if !ok || users[user] == "" || users[user] != token {

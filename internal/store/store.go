@@ -12,16 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"github.com/sluicedata/sluice/internal/pgdb"
 )
 
 //go:embed migrations/*.sql
@@ -42,8 +41,8 @@ type Store struct {
 // not exist yet (the server must be reachable), and applies migrations under
 // an advisory lock so that several workers can start at once.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	if err := ensureDatabase(ctx, dsn); err != nil {
-		return nil, err
+	if err := pgdb.Ensure(ctx, dsn); err != nil {
+		return nil, fmt.Errorf("history database %s: %w (is Postgres running? DATABASE_URL sets the URL)", pgdb.Redact(dsn), err)
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -77,7 +76,7 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("history database %s: %w (is Postgres running? DATABASE_URL sets the URL)", redact(dsn), translate(err))
+		return nil, fmt.Errorf("history database %s: %w (is Postgres running? DATABASE_URL sets the URL)", pgdb.Redact(dsn), translate(err))
 	}
 	return &Store{pool: pool}, nil
 }
@@ -110,53 +109,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// ensureDatabase creates the database named in dsn if the server says it
-// does not exist.
-func ensureDatabase(ctx context.Context, dsn string) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err == nil {
-		return conn.Close(ctx)
-	}
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" {
-		return fmt.Errorf("history database %s: %w (is Postgres running? DATABASE_URL sets the URL)", redact(dsn), err)
-	}
-	u, perr := url.Parse(dsn)
-	if perr != nil {
-		return fmt.Errorf("history database URL: %w", perr)
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	u.Path = "/postgres"
-	admin, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		return fmt.Errorf("creating database %s: %w", name, err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created meanwhile
-			return nil
-		}
-		return fmt.Errorf("creating database %s: %w", name, err)
-	}
-	return nil
-}
-
 // translate maps driver errors to this package's errors.
 func translate(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
 	return err
-}
-
-// redact hides a password in a database URL.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	return u.String()
 }

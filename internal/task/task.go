@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -344,13 +343,4 @@ func (a *Attempt) translate(ctx, runCtx context.Context, err error) error {
 		NonRetryable: true,
 		Details:      []any{f},
 	})
-}
-
-// FirstLines returns at most n lines of s.
-func FirstLines(s string, n int) string {
-	lines := strings.SplitN(s, "\n", n+1)
-	if len(lines) > n {
-		lines = append(lines[:n], "...")
-	}
-	return strings.Join(lines, "\n")
 }

@@ -13,9 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sluicedata/sluice/internal/pgdb"
 )
 
 // Pools caches one connection pool per database. Safe for concurrent use.
@@ -52,8 +53,8 @@ func (p *Pools) Catalog(ctx context.Context, warehouseURL, catalog string) (*pgx
 	if pool, ok := p.pools[dsn]; ok {
 		return pool, nil
 	}
-	if err := ensureDatabase(ctx, dsn); err != nil {
-		return nil, err
+	if err := pgdb.Ensure(ctx, dsn); err != nil {
+		return nil, fmt.Errorf("connecting to warehouse %s (catalog %s): %w", pgdb.Redact(dsn), catalog, err)
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -83,44 +84,6 @@ func (p *Pools) Close() {
 		pool.Close()
 		delete(p.pools, k)
 	}
-}
-
-func ensureDatabase(ctx context.Context, dsn string) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err == nil {
-		return conn.Close(ctx)
-	}
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" {
-		return fmt.Errorf("connecting to warehouse %s: %w", Redact(dsn), err)
-	}
-	u, _ := url.Parse(dsn)
-	name := strings.TrimPrefix(u.Path, "/")
-	u.Path = "/postgres"
-	admin, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		return fmt.Errorf("creating catalog %s: %w", name, err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		if errors.As(err, &pgErr) && pgErr.Code == "42P04" {
-			return nil
-		}
-		return fmt.Errorf("creating catalog %s: %w", name, err)
-	}
-	return nil
-}
-
-// Redact hides a password in a database URL.
-func Redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	return u.String()
 }
 
 // IsUnavailable reports whether err means the server could not be reached

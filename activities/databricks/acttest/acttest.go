@@ -80,9 +80,8 @@ func Meta(host, key, typ string) task.Meta {
 
 // Beats records the resume details of every heartbeat, decoded as JSON.
 type Beats struct {
-	mu       sync.Mutex
-	details  []json.RawMessage
-	progress []string
+	mu      sync.Mutex
+	details []json.RawMessage
 }
 
 // Details returns the resume details heartbeated so far.
@@ -90,13 +89,6 @@ func (b *Beats) Details() []json.RawMessage {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]json.RawMessage(nil), b.details...)
-}
-
-// Progress returns the progress lines heartbeated so far.
-func (b *Beats) Progress() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.progress...)
 }
 
 // Env returns a test activity environment with acts registered whose
@@ -122,11 +114,21 @@ func Env(t *testing.T, acts any) (*testsuite.TestActivityEnvironment, *Beats) {
 		if len(hb.Details) > 0 && (len(b.details) == 0 || string(b.details[len(b.details)-1]) != string(hb.Details)) {
 			b.details = append(b.details, hb.Details)
 		}
-		if hb.Progress != "" && (len(b.progress) == 0 || b.progress[len(b.progress)-1] != hb.Progress) {
-			b.progress = append(b.progress, hb.Progress)
-		}
 	})
 	return env, b
+}
+
+// Execute runs one activity method of acts (registered with Env) with input
+// in and decodes its result; heartbeats go to the returned Beats.
+func Execute[R any](t *testing.T, acts, method, in any) (R, *Beats, error) {
+	t.Helper()
+	env, beats := Env(t, acts)
+	var res R
+	val, err := env.ExecuteActivity(method, in)
+	if err == nil {
+		require.NoError(t, val.Get(&res))
+	}
+	return res, beats, err
 }
 
 // Failure reads a task activity's error: its type, message and failure

@@ -3,6 +3,7 @@ package databrickstest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -314,12 +315,7 @@ func (s *Server) runJSON(ru *run) map[string]any {
 }
 
 func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {

@@ -98,13 +98,6 @@ type Fault struct {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithSharedTestdata points the fake at the shared testdata folder (the one
-// holding databricks_api/). By default it is found relative to this source
-// file: <repo>/../shared/testdata.
-func WithSharedTestdata(dir string) Option {
-	return func(s *Server) { s.sharedDir = dir }
-}
-
 // WithToken makes the fake require "Authorization: Bearer <token>" (or a token
 // it issued through OAuth). Without it any request is accepted.
 func WithToken(token string) Option {
@@ -252,6 +245,21 @@ func (s *Server) RequestsTo(method, path string) []Request {
 		if (method == "" || r.Method == method) && pathMatches(path, r.Path) {
 			out = append(out, r)
 		}
+	}
+	return out
+}
+
+// Bodies returns the JSON bodies of the requests to path, re-encoded with
+// sorted keys so tests can compare them as strings.
+func (s *Server) Bodies(tb testing.TB, method, path string) []string {
+	tb.Helper()
+	var out []string
+	for _, r := range s.RequestsTo(method, path) {
+		b, err := json.Marshal(r.JSON(tb))
+		if err != nil {
+			tb.Fatalf("encoding body of %s %s: %v", r.Method, r.Path, err)
+		}
+		out = append(out, string(b))
 	}
 	return out
 }
